@@ -1,0 +1,17 @@
+#!/bin/sh
+# Installs what spotlight needs to build and test, from Debian's packages only.
+# Run as root (or with sudo available). Safe to run again: apt skips what is there.
+set -eu
+PKGS="build-essential pkg-config libsqlite3-dev sqlite3 libjansson-dev libzip-dev \
+libexpat1-dev libsodium-dev iso-codes clang libclang-rt-14-dev valgrind zip unzip"
+[ "${1:-}" = "--bench" ] && PKGS="$PKGS nginx-light wrk hyperfine time"
+missing=""
+for p in $PKGS; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,140 @@
+/* store.h -- the only module that speaks SQL.
+ *
+ * SQLite now (WAL, foreign keys, STRICT tables); a PostgreSQL back end
+ * would be a second implementation of these same functions.
+ *
+ * Tables (see docs/store.md):
+ *   meta(key, value)                           hub settings, codebook version
+ *   org(id, name, country, region, subregion, created)
+ *   submission(id, org_id, created, filename, sha256, rows, status,
+ *              codebook_version, synthetic)
+ *   record(id, submission_id, org_id, codebook_version, synthetic,
+ *          <one column per single-valued codebook field; an age field is
+ *           two columns NAME_lo, NAME_hi>)
+ *   record_multi(record_id, field, value)       multiple-valued fields
+ *   g_<group>(record_id, seq, is_last, <one column per sub-field>)
+ * The record, multi and group columns follow the codebook: opening a store
+ * with a codebook that has new fields adds their columns (a migration);
+ * columns are never dropped, since old records keep old fields.
+ *
+ * Outside input reaches SQL only as bound parameters. Field names in SQL
+ * come from the codebook, which the store checks against [a-z][a-z0-9_]*. */
+#ifndef SP_STORE_H
+#define SP_STORE_H
+
+#include "record.h"
+
+typedef struct sp_store sp_store;
+
+/* Opens (and with `create`, creates) the hub at path, migrating its schema
+ * to this program's version. The codebook is borrowed. */
+int store_open(sp_store **out, const char *path, const sp_codebook *cb,
+               int create, sp_err *err);
+void store_close(sp_store *s);
+const char *store_errmsg(const sp_store *s);   /* last SQLite message */
+
+/* Transactions. begin is BEGIN IMMEDIATE: one writer at a time. */
+int store_begin(sp_store *s);
+int store_commit(sp_store *s);
+int store_rollback(sp_store *s);
+
+/* ---- settings */
+int store_meta_get(sp_store *s, const char *key, char **value); /* NULL if unset */
+int store_meta_set(sp_store *s, const char *key, const char *value);
+
+/* ---- organisations */
+typedef struct sp_org {
+    long long id;
+    char *name;
+    char *country;             /* alpha-2 or NULL (unknown) */
+    char *region;              /* M49 region of the country, or NULL */
+    char *subregion;
+    char *created;
+    long long records;         /* filled by store_org_list */
+} sp_org;
+void store_org_free(sp_org *o);
+/* Adds; SP_EEXIST if the name (case-insensitive) is taken. */
+int store_org_add(sp_store *s, const char *name, const char *country, long long *id);
+/* Looks up by name (case-insensitive); SP_EOF if there is none. */
+int store_org_find(sp_store *s, const char *name, sp_org *out);
+int store_org_set_country(sp_store *s, long long id, const char *country);
+int store_org_list(sp_store *s, sp_org **out, size_t *n);
+
+/* ---- submissions */
+typedef struct sp_submission {
+    long long id, org_id;
+    char *org_name;
+    char *created;
+    char *filename;
+    char sha256[65];
+    long long rows;
+    char *status;              /* "stored", "withdrawn" */
+    int synthetic;
+} sp_submission;
+void store_submission_free(sp_submission *x);
+/* Finds a stored submission of this org with the same SHA-256; SP_EOF if none. */
+int store_submission_find_sha(sp_store *s, long long org_id, const char *sha256,
+                              long long *id);
+int store_submission_add(sp_store *s, long long org_id, const char *filename,
+                         const char *sha256, int synthetic, long long *id);
+int store_submission_set_rows(sp_store *s, long long id, long long rows);
+int store_submission_list(sp_store *s, long long org_id /* 0: all */,
+                          sp_submission **out, size_t *n);
+
+/* ---- records */
+/* Stores one validated record in the submission (inside a transaction). */
+int store_record_add(sp_store *s, long long submission_id, long long org_id,
+                     const sp_record *r, int synthetic, long long *record_id);
+/* --replace: deletes this org's records with the given case reference,
+ * setting *deleted to how many went. */
+int store_record_delete_case(sp_store *s, long long org_id, const char *case_ref,
+                             long long *deleted);
+long long store_record_count(sp_store *s);
+
+/* ---- filters, shared by export and stats. Values are canonical codes
+ * (the caller normalises through the codebook). */
+#define SP_MAX_WHERE 16
+typedef struct sp_where {
+    const char *field;         /* top-level field, or "group.sub" (any row) */
+    const char *value;
+} sp_where;
+
+typedef struct sp_filter {
+    int year_from, year_to;    /* 0: open */
+    const char *org_region;    /* M49 region of the reporting org, or NULL */
+    long long org_id;          /* 0: all organisations */
+    sp_where where[SP_MAX_WHERE];
+    size_t nwhere;
+} sp_filter;
+
+/* Streams every record matching f in id order, calling cb with the record
+ * filled in (valid only during the call) and its provenance. Constant
+ * memory. cb returns nonzero to stop (that value is returned). */
+typedef struct sp_record_meta {
+    long long id, submission_id, org_id;
+    const char *org_name;
+    const char *codebook_version;
+    int synthetic;
+} sp_record_meta;
+typedef int (*store_record_cb)(const sp_record *r, const sp_record_meta *m, void *ud);
+int store_scan(sp_store *s, const sp_filter *f, store_record_cb cb, void *ud);
+
+/* Counts records matching f, grouped by up to 4 dimensions. A dimension is
+ *   a top-level single field ("gender", "nationality", "year_identified"),
+ *   an age field's bound ("age.lo", "age.hi"),
+ *   a multiple field ("control_means": a record counts once per value),
+ *   a group sub-field at the final row ("exploitation.country") or at any
+ *   row ("exploitation[].country": once per distinct value),
+ *   "org", "org_region".
+ * cb gets the values (NULL where missing) and the count, in order of the
+ * dimensions' values. Returns SP_EUSAGE for an unknown dimension. */
+typedef int (*store_count_cb)(const char *const *vals, long long count, void *ud);
+int store_count(sp_store *s, const sp_filter *f, const char *const *dims,
+                size_t ndims, store_count_cb cb, void *ud);
+/* Records matching f (distinct records, whatever the dimensions). */
+int store_count_records(sp_store *s, const sp_filter *f, long long *n);
+
+/* Is the dimension or filter field name one the store understands? */
+int store_dim_valid(const sp_store *s, const char *dim);
+
+#endif
