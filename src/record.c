@@ -1,6 +1,7 @@
 /* record.c -- see record.h. */
 #include "record.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void record_init(sp_record *r, const sp_codebook *cb)
