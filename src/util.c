@@ -8,7 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
 #include <sodium.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 const char *sp_rc_str(int rc)
 {
@@ -549,6 +553,88 @@ int sp_map_get(const sp_map *m, const char *key, size_t klen, int *val)
         j = (j + 1) & (m->nslots - 1);
     }
     return 0;
+}
+
+/* ------------------------------------------------------------ files */
+
+int sp_file_open(sp_file *f, const char *path, size_t cap, sp_err *err)
+{
+    f->data = "";
+    f->len = 0;
+    f->mapped = 0;
+    int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sp_err_add(err, path, 0, NULL, NULL, 0, "cannot-open",
+                          "cannot open: %s", strerror(errno)), SP_EIO;
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        if (fd != STDIN_FILENO) close(fd);
+        return sp_err_add(err, path, 0, NULL, NULL, 0, "cannot-open",
+                          "cannot read: %s", strerror(e)), SP_EIO;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (fd != STDIN_FILENO) close(fd);
+        return sp_err_add(err, path, 0, NULL, NULL, 0, "cannot-open",
+                          "is a folder, not a file"), SP_EIO;
+    }
+    if (S_ISREG(st.st_mode) && st.st_size > 0) {
+        if ((uint64_t)st.st_size > (uint64_t)cap) {
+            if (fd != STDIN_FILENO) close(fd);
+            return sp_err_add(err, path, 0, NULL, NULL, 0, "too-large",
+                              "the file is %lld bytes; the limit is %zu",
+                              (long long)st.st_size, cap), SP_ELIMIT;
+        }
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (fd != STDIN_FILENO) close(fd);
+        if (p == MAP_FAILED)
+            return sp_err_add(err, path, 0, NULL, NULL, 0, "cannot-open",
+                              "cannot map the file: %s", strerror(errno)), SP_EIO;
+        madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
+        f->data = p;
+        f->len = (size_t)st.st_size;
+        f->mapped = 1;
+        return SP_OK;
+    }
+    /* a pipe, standard input or an empty file: read it */
+    sp_buf b;
+    sp_buf_init(&b, cap);
+    char chunk[65536];
+    int rc = SP_OK;
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            sp_err_add(err, path, 0, NULL, NULL, 0, "cannot-read",
+                       "read failed: %s", strerror(errno));
+            rc = SP_EIO;
+            break;
+        }
+        if (n == 0) break;
+        if (sp_buf_add(&b, chunk, (size_t)n)) {
+            sp_err_add(err, path, 0, NULL, NULL, 0, "too-large",
+                       "the input is larger than the limit of %zu bytes", cap);
+            rc = SP_ELIMIT;
+            break;
+        }
+    }
+    if (fd != STDIN_FILENO) close(fd);
+    if (rc) {
+        sp_buf_free(&b);
+        return rc;
+    }
+    f->len = b.len;
+    f->data = b.data ? sp_buf_steal(&b) : sp_xstrdup("");
+    return SP_OK;
+}
+
+void sp_file_close(sp_file *f)
+{
+    if (f->mapped) munmap((void *)f->data, f->len);
+    else if (f->data) free((void *)f->data);
+    f->data = NULL;
+    f->len = 0;
+    f->mapped = 0;
 }
 
 /* ------------------------------------------------------------ time */

@@ -146,6 +146,17 @@ void sp_map_put(sp_map *m, const char *key, size_t klen, int val);
 /* Returns 1 and sets *val if found. */
 int sp_map_get(const sp_map *m, const char *key, size_t klen, int *val);
 
+/* ---- whole files in memory: a regular file is mmap'd read-only (no heap,
+ * any size); standard input ("-") or a pipe is read into the heap up to
+ * `cap` bytes (SP_ELIMIT beyond). An empty file gives data "" and len 0. */
+typedef struct sp_file {
+    const char *data;
+    size_t len;
+    int mapped;                /* 1: munmap on close; 0: free */
+} sp_file;
+int sp_file_open(sp_file *f, const char *path, size_t cap, sp_err *err);
+void sp_file_close(sp_file *f);
+
 /* ---- time */
 double sp_now(void);                              /* monotonic seconds */
 /* ISO 8601 UTC timestamp "2026-11-25T17:21:47Z" into out[21]. */
