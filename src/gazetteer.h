@@ -58,4 +58,9 @@ const char *gazetteer_region_at(size_t i);
 /* Region by name, case and spacing ignored; returns canonical name or NULL. */
 const char *gazetteer_region(const char *s);
 
+/* Currency by ISO 4217 alphabetic code (any case), numeric code ("840")
+ * or English name; stablecoins pegged to the dollar (USDT, USDC) give
+ * "USD". Returns the canonical alphabetic code (owned by g) or NULL. */
+const char *gazetteer_currency(const sp_gazetteer *g, const char *s, size_t n);
+
 #endif
