@@ -137,4 +137,10 @@ int store_count_records(sp_store *s, const sp_filter *f, long long *n);
 /* Is the dimension or filter field name one the store understands? */
 int store_dim_valid(const sp_store *s, const char *dim);
 
+/* ---- added after the first contract */
+/* Sets a submission's status: "stored" or "withdrawn". Records of a
+ * withdrawn submission stay in the hub but are left out of every scan and
+ * count. SP_EUSAGE for another status or an unknown id. */
+int store_submission_set_status(sp_store *s, long long id, const char *status);
+
 #endif

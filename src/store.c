@@ -1,0 +1,1439 @@
+/* store.c -- see store.h and docs/store.md. The only file that speaks SQL.
+ *
+ * Every identifier that goes into SQL text is either a literal here or a
+ * codebook name checked against [a-z][a-z0-9_]* (ident_ok); every value is
+ * a bound parameter. */
+#include "store.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Schema versions this program knows. Each step runs once, in order, in one
+ * transaction with the codebook columns; PRAGMA user_version = number of
+ * steps applied. Append new steps; never edit a published one. */
+static const char *const migrations[] = {
+    /* 1: base tables */
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) STRICT;"
+    "CREATE TABLE org("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    " country TEXT, region TEXT, subregion TEXT,"
+    " created TEXT NOT NULL) STRICT;"
+    "CREATE TABLE submission("
+    " id INTEGER PRIMARY KEY,"
+    " org_id INTEGER NOT NULL REFERENCES org(id),"
+    " created TEXT NOT NULL,"
+    " filename TEXT, sha256 TEXT,"
+    " rows INTEGER NOT NULL DEFAULT 0,"
+    " status TEXT NOT NULL DEFAULT 'stored' CHECK (status IN ('stored', 'withdrawn')),"
+    " codebook_version TEXT,"
+    " synthetic INTEGER NOT NULL DEFAULT 0) STRICT;"
+    "CREATE INDEX submission_org_sha ON submission(org_id, sha256);"
+    "CREATE TABLE record("
+    " id INTEGER PRIMARY KEY,"
+    " submission_id INTEGER NOT NULL REFERENCES submission(id) ON DELETE CASCADE,"
+    " org_id INTEGER NOT NULL REFERENCES org(id),"
+    " codebook_version TEXT,"
+    " synthetic INTEGER NOT NULL DEFAULT 0) STRICT;"
+    "CREATE INDEX record_submission ON record(submission_id);"
+    "CREATE TABLE record_multi("
+    " record_id INTEGER NOT NULL REFERENCES record(id) ON DELETE CASCADE,"
+    " field TEXT NOT NULL,"
+    " value TEXT NOT NULL,"
+    " PRIMARY KEY (record_id, field, value)) WITHOUT ROWID, STRICT;",
+};
+#define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+#define IDENT_MAX 60
+#define MSG_MAX 512
+
+/* A field's place in the record INSERT: first parameter number (0: none). */
+struct sp_store {
+    sqlite3 *db;
+    const sp_codebook *cb;
+    sqlite3_stmt *ins_record;
+    sqlite3_stmt *ins_multi;
+    sqlite3_stmt **ins_group;  /* [cb->nfields], NULL except groups */
+    sqlite3_stmt *del_case;
+    int *param;                /* [cb->nfields] */
+    int has_case_ref, has_year;
+    char msg[MSG_MAX];
+};
+
+/* ------------------------------------------------------------ helpers */
+
+static int ident_ok(const char *s)
+{
+    size_t n = 0;
+    if (!s || !(s[0] >= 'a' && s[0] <= 'z')) return 0;
+    for (; s[n]; n++) {
+        char c = s[n];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return 0;
+        if (n >= IDENT_MAX) return 0;
+    }
+    return 1;
+}
+
+/* Keeps a message for store_errmsg: `what` and SQLite's own words. */
+static int dberr(sp_store *s, const char *what)
+{
+    snprintf(s->msg, sizeof s->msg, "%s: %s", what, sqlite3_errmsg(s->db));
+    return SP_EDB;
+}
+
+static int usage(sp_store *s, int rc, const char *fmt, const char *arg)
+{
+    snprintf(s->msg, sizeof s->msg, fmt, arg ? arg : "");
+    return rc;
+}
+
+static int prep(sp_store *s, const char *sql, sqlite3_stmt **st)
+{
+    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK) {
+        *st = NULL;
+        return dberr(s, "preparing a statement");
+    }
+    return SP_OK;
+}
+
+static int exec(sp_store *s, const char *sql)
+{
+    char *e = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &e) != SQLITE_OK) {
+        snprintf(s->msg, sizeof s->msg, "%s", e ? e : sqlite3_errmsg(s->db));
+        sqlite3_free(e);
+        return SP_EDB;
+    }
+    return SP_OK;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v) sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(st, i);
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? sp_xstrdup((const char *)t) : NULL;
+}
+
+/* SQL column type of a (non-group) field. */
+static const char *col_type(const cb_field *f)
+{
+    switch (f->type) {
+    case CB_INTEGER: case CB_YEAR: case CB_AGE: return "INTEGER";
+    case CB_DECIMAL: return "REAL";
+    default: return "TEXT";
+    }
+}
+
+/* Column names of a field into names[2]; returns how many (age: 2). */
+static int col_names(const cb_field *f, char names[2][IDENT_MAX + 8])
+{
+    if (f->type == CB_AGE) {
+        snprintf(names[0], IDENT_MAX + 8, "%s_lo", f->name);
+        snprintf(names[1], IDENT_MAX + 8, "%s_hi", f->name);
+        return 2;
+    }
+    snprintf(names[0], IDENT_MAX + 8, "%s", f->name);
+    return 1;
+}
+
+static int is_single(const cb_field *f)
+{
+    return f->type != CB_GROUP && !f->multiple;
+}
+
+/* ------------------------------------------------------------ schema */
+
+/* Names reserved by the base tables: a codebook field may not take them. */
+static int reserved_record(const char *n)
+{
+    static const char *const r[] = {"id", "submission_id", "org_id",
+                                    "codebook_version", "synthetic"};
+    for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
+        if (strcmp(n, r[i]) == 0) return 1;
+    return 0;
+}
+static int reserved_group(const char *n)
+{
+    return strcmp(n, "record_id") == 0 || strcmp(n, "seq") == 0 ||
+           strcmp(n, "is_last") == 0;
+}
+
+/* Checks every name the codebook would put into SQL. */
+static int check_codebook(const sp_codebook *cb, sp_err *err)
+{
+    sp_map seen;
+    int rc = SP_OK;
+    sp_map_init(&seen);
+    for (size_t i = 0; i < cb->nfields && rc == SP_OK; i++) {
+        const cb_field *f = &cb->fields[i];
+        if (!ident_ok(f->name)) {
+            rc = sp_err_add(err, NULL, 0, NULL, f->name, strlen(f->name), "bad-identifier",
+                            "codebook field name is not [a-z][a-z0-9_]* (at most %d characters)",
+                            IDENT_MAX);
+            break;
+        }
+        if (f->type == CB_GROUP) {
+            sp_map subs;
+            sp_map_init(&subs);
+            for (size_t k = 0; k < f->nsub && rc == SP_OK; k++) {
+                const cb_field *u = &f->sub[k];
+                char nm[2][IDENT_MAX + 8];
+                int dummy;
+                if (!ident_ok(u->name) || u->type == CB_GROUP || u->multiple) {
+                    rc = sp_err_add(err, NULL, 0, f->name, u->name, strlen(u->name),
+                                    "bad-identifier",
+                                    "group sub-field must be a single field named [a-z][a-z0-9_]*");
+                    break;
+                }
+                int nc = col_names(u, nm);
+                for (int c = 0; c < nc && rc == SP_OK; c++) {
+                    if (reserved_group(nm[c]) || sp_map_get(&subs, nm[c], strlen(nm[c]), &dummy))
+                        rc = sp_err_add(err, NULL, 0, f->name, nm[c], strlen(nm[c]),
+                                        "bad-identifier",
+                                        "group column name is reserved or used twice");
+                    sp_map_put(&subs, nm[c], strlen(nm[c]), 1);
+                }
+            }
+            sp_map_free(&subs);
+            continue;
+        }
+        if (f->multiple) continue;
+        char nm[2][IDENT_MAX + 8];
+        int nc = col_names(f, nm), dummy;
+        for (int c = 0; c < nc && rc == SP_OK; c++) {
+            if (reserved_record(nm[c]) || sp_map_get(&seen, nm[c], strlen(nm[c]), &dummy))
+                rc = sp_err_add(err, NULL, 0, NULL, nm[c], strlen(nm[c]), "bad-identifier",
+                                "record column name is reserved or used twice");
+            sp_map_put(&seen, nm[c], strlen(nm[c]), 1);
+        }
+    }
+    sp_map_free(&seen);
+    return rc;
+}
+
+/* Declared type of column `col` of `table`: 1 and type into out, 0 if the
+ * column does not exist, SP_EDB on failure. */
+static int column_type(sp_store *s, const char *table, const char *col, char *out,
+                       size_t outsz)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(s, "SELECT type FROM pragma_table_info(?1) WHERE name = ?2", &st);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, col, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(out, outsz, "%s", t ? (const char *)t : "");
+        rc = 1;
+    } else if (r == SQLITE_DONE) {
+        rc = 0;
+    } else {
+        rc = dberr(s, "reading the table layout");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int table_exists(sp_store *s, const char *table)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(s, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1", &st);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    rc = r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : dberr(s, "reading the schema");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Makes sure `table` has the columns of field f; with apply 0 only counts
+ * what is missing (into *todo). A column of another type is an error. */
+static int sync_field(sp_store *s, const char *table, const cb_field *f, int apply,
+                      int *todo, sp_err *err)
+{
+    char nm[2][IDENT_MAX + 8], type[32], sql[256];
+    int nc = col_names(f, nm);
+    for (int c = 0; c < nc; c++) {
+        int rc = column_type(s, table, nm[c], type, sizeof type);
+        if (rc < 0) return rc;
+        if (rc == 1) {
+            if (!sp_streq_nocase(type, col_type(f)))
+                return sp_err_add(err, NULL, 0, table, nm[c], strlen(nm[c]), "schema-mismatch",
+                                  "the hub stores this column as %s but the codebook "
+                                  "makes it %s; a field's type cannot change",
+                                  type, col_type(f));
+            continue;
+        }
+        (*todo)++;
+        if (!apply) continue;
+        snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", table, nm[c], col_type(f));
+        if (exec(s, sql))
+            return sp_err_add(err, NULL, 0, table, nm[c], strlen(nm[c]), "migration",
+                              "cannot add column: %s", s->msg);
+    }
+    return SP_OK;
+}
+
+/* Brings the codebook columns, group tables and indexes up to date. */
+static int sync_codebook(sp_store *s, int apply, int *todo, sp_err *err)
+{
+    const sp_codebook *cb = s->cb;
+    char table[IDENT_MAX + 8], sql[512];
+    int rc;
+    for (size_t i = 0; i < cb->nfields; i++) {
+        const cb_field *f = &cb->fields[i];
+        if (f->multiple) continue;
+        if (f->type != CB_GROUP) {
+            if ((rc = sync_field(s, "record", f, apply, todo, err))) return rc;
+            continue;
+        }
+        snprintf(table, sizeof table, "g_%s", f->name);
+        rc = table_exists(s, table);
+        if (rc < 0) return rc;
+        if (rc == 0) {
+            (*todo)++;
+            if (!apply) { (*todo) += (int)f->nsub; continue; }
+            snprintf(sql, sizeof sql,
+                     "CREATE TABLE %s("
+                     " record_id INTEGER NOT NULL REFERENCES record(id) ON DELETE CASCADE,"
+                     " seq INTEGER NOT NULL, is_last INTEGER NOT NULL,"
+                     " PRIMARY KEY (record_id, seq)) WITHOUT ROWID, STRICT", table);
+            if (exec(s, sql))
+                return sp_err_add(err, NULL, 0, NULL, table, strlen(table), "migration",
+                                  "cannot create group table: %s", s->msg);
+        }
+        for (size_t k = 0; k < f->nsub; k++)
+            if ((rc = sync_field(s, table, &f->sub[k], apply, todo, err))) return rc;
+    }
+    rc = column_type(s, "record", "case_ref", table, sizeof table);
+    if (rc < 0) return rc;
+    s->has_case_ref = rc;
+    if (rc == 1) {
+        int have = 0;
+        sqlite3_stmt *st = NULL;
+        if ((rc = prep(s, "SELECT 1 FROM sqlite_schema WHERE name = 'record_case'", &st)))
+            return rc;
+        have = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+        if (!have) {
+            (*todo)++;
+            if (apply && exec(s, "CREATE INDEX record_case ON record(org_id, case_ref)"))
+                return sp_err_add(err, NULL, 0, NULL, NULL, 0, "migration",
+                                  "cannot create index: %s", s->msg);
+        }
+    }
+    rc = column_type(s, "record", "year_identified", table, sizeof table);
+    if (rc < 0) return rc;
+    s->has_year = rc;
+    return SP_OK;
+}
+
+static int get_user_version(sp_store *s, int *v)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(s, "PRAGMA user_version", &st);
+    if (rc) return rc;
+    if (sqlite3_step(st) == SQLITE_ROW) *v = sqlite3_column_int(st, 0);
+    else rc = dberr(s, "reading the schema version");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Runs the missing migration steps and codebook columns in one
+ * transaction; does nothing (and takes no write lock) when up to date. */
+static int migrate(sp_store *s, int create, const char *path, sp_err *err)
+{
+    int v = 0, todo = 0, rc;
+    if ((rc = get_user_version(s, &v)))
+        return sp_err_add(err, path, 0, NULL, NULL, 0, "not-a-hub",
+                          "cannot read the hub: %s", s->msg);
+    if (v > NMIGRATIONS)
+        return sp_err_add(err, path, 0, NULL, NULL, 0, "newer-schema",
+                          "this hub was made by a newer spotlight (schema version %d; this "
+                          "program knows up to %d): upgrade spotlight to open it",
+                          v, NMIGRATIONS);
+    if (v == 0 && !create)
+        return sp_err_add(err, path, 0, NULL, NULL, 0, "not-a-hub",
+                          "not a spotlight hub (no schema): create it first (spotlight init)");
+    if (v == NMIGRATIONS) {
+        if ((rc = sync_codebook(s, 0, &todo, err))) return rc < 0 ? rc : SP_EDB;
+        char *cv = NULL;
+        if ((rc = store_meta_get(s, "codebook_version", &cv)))
+            return sp_err_add(err, path, 0, NULL, NULL, 0, "db", "%s", s->msg);
+        if (!cv || strcmp(cv, s->cb->version) != 0) todo++;
+        free(cv);
+        if (todo == 0) return SP_OK;
+    }
+    if (exec(s, "BEGIN IMMEDIATE"))
+        return sp_err_add(err, path, 0, NULL, NULL, 0, "db", "cannot lock the hub: %s", s->msg);
+    /* re-read under the lock: another process may have migrated meanwhile */
+    rc = get_user_version(s, &v);
+    for (; rc == SP_OK && v < NMIGRATIONS; v++) {
+        char sql[64];
+        if (exec(s, migrations[v])) {
+            rc = sp_err_add(err, path, 0, NULL, NULL, 0, "migration",
+                            "schema step %d failed: %s", v + 1, s->msg);
+            break;
+        }
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+        if (exec(s, sql)) rc = sp_err_add(err, path, 0, NULL, NULL, 0, "migration", "%s", s->msg);
+    }
+    todo = 0;
+    if (rc == SP_OK) rc = sync_codebook(s, 1, &todo, err);
+    if (rc == SP_OK && store_meta_set(s, "codebook_version", s->cb->version))
+        rc = sp_err_add(err, path, 0, NULL, NULL, 0, "db", "%s", s->msg);
+    if (rc == SP_OK && exec(s, "COMMIT"))
+        rc = sp_err_add(err, path, 0, NULL, NULL, 0, "db", "cannot commit the schema: %s", s->msg);
+    if (rc != SP_OK) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc < 0 ? rc : SP_EDB;
+    }
+    return SP_OK;
+}
+
+/* Prepares the cached INSERTs, built from the codebook once. */
+static int prepare_inserts(sp_store *s)
+{
+    const sp_codebook *cb = s->cb;
+    sp_buf sql, vals;
+    int rc = SP_OK, p = 5;
+    char nm[2][IDENT_MAX + 8];
+    sp_buf_init(&sql, 1 << 20);
+    sp_buf_init(&vals, 1 << 20);
+    sp_buf_adds(&sql, "INSERT INTO record(submission_id, org_id, codebook_version, synthetic");
+    sp_buf_adds(&vals, "?1, ?2, ?3, ?4");
+    for (size_t i = 0; i < cb->nfields; i++) {
+        const cb_field *f = &cb->fields[i];
+        if (!is_single(f)) continue;
+        s->param[i] = p;
+        int nc = col_names(f, nm);
+        for (int c = 0; c < nc; c++) {
+            sp_buf_printf(&sql, ", %s", nm[c]);
+            sp_buf_printf(&vals, ", ?%d", p++);
+        }
+    }
+    sp_buf_printf(&sql, ") VALUES (%s)", vals.data);
+    rc = prep(s, sql.data, &s->ins_record);
+    if (!rc)
+        rc = prep(s, "INSERT OR IGNORE INTO record_multi(record_id, field, value) VALUES (?1, ?2, ?3)",
+                  &s->ins_multi);
+    for (size_t i = 0; i < cb->nfields && !rc; i++) {
+        const cb_field *f = &cb->fields[i];
+        if (f->type != CB_GROUP) continue;
+        sp_buf_reset(&sql);
+        sp_buf_reset(&vals);
+        sp_buf_printf(&sql, "INSERT INTO g_%s(record_id, seq, is_last", f->name);
+        sp_buf_adds(&vals, "?1, ?2, ?3");
+        p = 4;
+        for (size_t k = 0; k < f->nsub; k++) {
+            int nc = col_names(&f->sub[k], nm);
+            for (int c = 0; c < nc; c++) {
+                sp_buf_printf(&sql, ", %s", nm[c]);
+                sp_buf_printf(&vals, ", ?%d", p++);
+            }
+        }
+        sp_buf_printf(&sql, ") VALUES (%s)", vals.data);
+        rc = prep(s, sql.data, &s->ins_group[i]);
+    }
+    if (!rc && s->has_case_ref)
+        rc = prep(s, "DELETE FROM record WHERE org_id = ?1 AND case_ref = ?2", &s->del_case);
+    sp_buf_free(&sql);
+    sp_buf_free(&vals);
+    return rc;
+}
+
+/* ------------------------------------------------------------ open/close */
+
+int store_open(sp_store **out, const char *path, const sp_codebook *cb, int create,
+               sp_err *err)
+{
+    *out = NULL;
+    if (!path || !cb) return SP_EUSAGE;
+    int rc = check_codebook(cb, err);
+    if (rc) return rc;
+    sp_store *s = sp_xcalloc(1, sizeof *s);
+    s->cb = cb;
+    s->param = sp_xcalloc(cb->nfields, sizeof *s->param);
+    s->ins_group = sp_xcalloc(cb->nfields, sizeof *s->ins_group);
+    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        rc = sp_err_add(err, path, 0, NULL, NULL, 0, "open",
+                        "cannot open the hub: %s", s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        rc = SP_EDB;
+        goto done;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, 5000);
+    /* journal_mode answers with a row; a failure here is a real problem */
+    if (exec(s, "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;"
+                "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;"
+                "PRAGMA temp_store = MEMORY")) {
+        rc = sp_err_add(err, path, 0, NULL, NULL, 0, "open", "cannot open the hub: %s", s->msg);
+        rc = SP_EDB;
+        goto done;
+    }
+    size_t before = err->count;
+    if ((rc = migrate(s, create, path, err))) {
+        if (err->count == before)
+            sp_err_add(err, path, 0, NULL, NULL, 0, "db", "cannot open the hub: %s", s->msg);
+        goto done;
+    }
+    if ((rc = prepare_inserts(s))) {
+        sp_err_add(err, path, 0, NULL, NULL, 0, "db", "%s", s->msg);
+        goto done;
+    }
+done:
+    if (rc) {
+        store_close(s);
+        return rc < 0 ? rc : SP_EDB;
+    }
+    *out = s;
+    return SP_OK;
+}
+
+void store_close(sp_store *s)
+{
+    if (!s) return;
+    sqlite3_finalize(s->ins_record);
+    sqlite3_finalize(s->ins_multi);
+    sqlite3_finalize(s->del_case);
+    if (s->ins_group)
+        for (size_t i = 0; i < s->cb->nfields; i++) sqlite3_finalize(s->ins_group[i]);
+    free(s->ins_group);
+    free(s->param);
+    if (s->db) sqlite3_close(s->db);
+    free(s);
+}
+
+const char *store_errmsg(const sp_store *s)
+{
+    if (!s) return "no hub";
+    if (s->msg[0]) return s->msg;
+    return s->db ? sqlite3_errmsg(s->db) : "no hub";
+}
+
+int store_begin(sp_store *s)
+{
+    return exec(s, "BEGIN IMMEDIATE");
+}
+
+int store_commit(sp_store *s)
+{
+    return exec(s, "COMMIT");
+}
+
+int store_rollback(sp_store *s)
+{
+    if (sqlite3_get_autocommit(s->db)) return SP_OK;  /* nothing open */
+    return exec(s, "ROLLBACK");
+}
+
+/* ------------------------------------------------------------ meta */
+
+int store_meta_get(sp_store *s, const char *key, char **value)
+{
+    sqlite3_stmt *st = NULL;
+    *value = NULL;
+    int rc = prep(s, "SELECT value FROM meta WHERE key = ?1", &st);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) *value = col_dup(st, 0);
+    else if (r != SQLITE_DONE) rc = dberr(s, "reading a setting");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_meta_set(sp_store *s, const char *key, const char *value)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(s, "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value", &st);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    bind_text_or_null(st, 2, value);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = dberr(s, "writing a setting");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ------------------------------------------------------------ orgs */
+
+void store_org_free(sp_org *o)
+{
+    if (!o) return;
+    free(o->name);
+    free(o->country);
+    free(o->region);
+    free(o->subregion);
+    free(o->created);
+    memset(o, 0, sizeof *o);
+}
+
+/* Resolves a country given by the caller to the gazetteer's alpha-2 and
+ * its M49 region; NULL country means unknown. */
+static int org_country(sp_store *s, const char *country, const gz_country **c)
+{
+    *c = NULL;
+    if (!country || !*country) return SP_OK;
+    if (!s->cb->gaz)
+        return usage(s, SP_EUSAGE, "no gazetteer to look up country '%s'", country);
+    *c = gazetteer_country(s->cb->gaz, country, strlen(country));
+    if (!*c) return usage(s, SP_EINPUT, "unknown country '%.80s'", country);
+    return SP_OK;
+}
+
+static const char *nonempty(const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
+int store_org_add(sp_store *s, const char *name, const char *country, long long *id)
+{
+    const gz_country *c;
+    sqlite3_stmt *st = NULL;
+    char now[21];
+    if (!name || !*name) return usage(s, SP_EUSAGE, "an organisation needs a name%s", NULL);
+    int rc = org_country(s, country, &c);
+    if (rc) return rc;
+    if ((rc = prep(s, "INSERT INTO org(name, country, region, subregion, created) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5)", &st)))
+        return rc;
+    sp_utc_now(now);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    bind_text_or_null(st, 2, c ? c->alpha2 : NULL);
+    bind_text_or_null(st, 3, c ? nonempty(c->region) : NULL);
+    bind_text_or_null(st, 4, c ? nonempty(c->subregion) : NULL);
+    sqlite3_bind_text(st, 5, now, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_DONE) {
+        if (id) *id = sqlite3_last_insert_rowid(s->db);
+    } else if (r == SQLITE_CONSTRAINT_UNIQUE) {
+        rc = usage(s, SP_EEXIST, "an organisation named '%.200s' already exists", name);
+    } else {
+        rc = dberr(s, "adding the organisation");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void org_from_row(sqlite3_stmt *st, sp_org *o)
+{
+    o->id = sqlite3_column_int64(st, 0);
+    o->name = col_dup(st, 1);
+    o->country = col_dup(st, 2);
+    o->region = col_dup(st, 3);
+    o->subregion = col_dup(st, 4);
+    o->created = col_dup(st, 5);
+    o->records = 0;
+}
+
+int store_org_find(sp_store *s, const char *name, sp_org *out)
+{
+    sqlite3_stmt *st = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = prep(s, "SELECT id, name, country, region, subregion, created FROM org "
+                     "WHERE name = ?1", &st);   /* the column is COLLATE NOCASE */
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) org_from_row(st, out);
+    else if (r == SQLITE_DONE) rc = SP_EOF;
+    else rc = dberr(s, "looking up the organisation");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_org_set_country(sp_store *s, long long id, const char *country)
+{
+    const gz_country *c;
+    sqlite3_stmt *st = NULL;
+    int rc = org_country(s, country, &c);
+    if (rc) return rc;
+    if ((rc = prep(s, "UPDATE org SET country = ?2, region = ?3, subregion = ?4 WHERE id = ?1", &st)))
+        return rc;
+    sqlite3_bind_int64(st, 1, id);
+    bind_text_or_null(st, 2, c ? c->alpha2 : NULL);
+    bind_text_or_null(st, 3, c ? nonempty(c->region) : NULL);
+    bind_text_or_null(st, 4, c ? nonempty(c->subregion) : NULL);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = dberr(s, "updating the organisation");
+    else if (sqlite3_changes(s->db) == 0) rc = usage(s, SP_EUSAGE, "no such organisation%s", NULL);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Withdrawn submissions' records are left out of every read. */
+#define LIVE_RECORD "record.submission_id NOT IN (SELECT id FROM submission WHERE status <> 'stored')"
+
+int store_org_list(sp_store *s, sp_org **out, size_t *n)
+{
+    sqlite3_stmt *st = NULL;
+    size_t alloc = 0;
+    *out = NULL;
+    *n = 0;
+    int rc = prep(s, "SELECT id, name, country, region, subregion, created, "
+                     "(SELECT count(*) FROM record WHERE record.org_id = org.id AND "
+                     LIVE_RECORD ") FROM org ORDER BY name", &st);
+    if (rc) return rc;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == alloc) {
+            alloc = alloc ? alloc * 2 : 8;
+            *out = sp_xrealloc(*out, alloc * sizeof **out);
+        }
+        org_from_row(st, &(*out)[*n]);
+        (*out)[*n].records = sqlite3_column_int64(st, 6);
+        (*n)++;
+    }
+    if (r != SQLITE_DONE) {
+        rc = dberr(s, "listing organisations");
+        for (size_t i = 0; i < *n; i++) store_org_free(&(*out)[i]);
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ------------------------------------------------------------ submissions */
+
+void store_submission_free(sp_submission *x)
+{
+    if (!x) return;
+    free(x->org_name);
+    free(x->created);
+    free(x->filename);
+    free(x->status);
+    memset(x, 0, sizeof *x);
+}
+
+int store_submission_find_sha(sp_store *s, long long org_id, const char *sha256, long long *id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(s, "SELECT id FROM submission WHERE org_id = ?1 AND sha256 = ?2 "
+                     "AND status = 'stored' ORDER BY id LIMIT 1", &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, org_id);
+    sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) { if (id) *id = sqlite3_column_int64(st, 0); }
+    else if (r == SQLITE_DONE) rc = SP_EOF;
+    else rc = dberr(s, "looking up the submission");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_submission_add(sp_store *s, long long org_id, const char *filename,
+                         const char *sha256, int synthetic, long long *id)
+{
+    sqlite3_stmt *st = NULL;
+    char now[21];
+    int rc = prep(s, "INSERT INTO submission(org_id, created, filename, sha256, "
+                     "codebook_version, synthetic) VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &st);
+    if (rc) return rc;
+    sp_utc_now(now);
+    sqlite3_bind_int64(st, 1, org_id);
+    sqlite3_bind_text(st, 2, now, -1, SQLITE_STATIC);
+    bind_text_or_null(st, 3, filename);
+    bind_text_or_null(st, 4, sha256);
+    sqlite3_bind_text(st, 5, s->cb->version, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, synthetic ? 1 : 0);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_DONE) { if (id) *id = sqlite3_last_insert_rowid(s->db); }
+    else if (r == SQLITE_CONSTRAINT_FOREIGNKEY) rc = usage(s, SP_EUSAGE, "no such organisation%s", NULL);
+    else rc = dberr(s, "adding the submission");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Runs a prepared UPDATE of submission `id` (?1) and finalizes it. */
+static int submission_update(sp_store *s, long long id, sqlite3_stmt **pst)
+{
+    sqlite3_stmt *st = *pst;
+    int rc = SP_OK;
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = dberr(s, "updating the submission");
+    else if (sqlite3_changes(s->db) == 0) rc = usage(s, SP_EUSAGE, "no such submission%s", NULL);
+    sqlite3_finalize(st);
+    *pst = NULL;
+    return rc;
+}
+
+int store_submission_set_rows(sp_store *s, long long id, long long rows)
+{
+    static const char sql[] = "UPDATE submission SET rows = ?2 WHERE id = ?1";
+    sqlite3_stmt *st = NULL;
+    int rc = prep(s, sql, &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 2, rows);
+    return submission_update(s, id, &st);
+}
+
+int store_submission_set_status(sp_store *s, long long id, const char *status)
+{
+    static const char sql[] = "UPDATE submission SET status = ?2 WHERE id = ?1";
+    sqlite3_stmt *st = NULL;
+    if (!status || (strcmp(status, "stored") != 0 && strcmp(status, "withdrawn") != 0))
+        return usage(s, SP_EUSAGE, "unknown submission status '%.40s'", status);
+    int rc = prep(s, sql, &st);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
+    return submission_update(s, id, &st);
+}
+
+int store_submission_list(sp_store *s, long long org_id, sp_submission **out, size_t *n)
+{
+    sqlite3_stmt *st = NULL;
+    size_t alloc = 0;
+    *out = NULL;
+    *n = 0;
+    int rc = prep(s, "SELECT submission.id, org_id, org.name, submission.created, filename, "
+                     "sha256, rows, status, synthetic FROM submission "
+                     "JOIN org ON org.id = submission.org_id "
+                     "WHERE ?1 = 0 OR org_id = ?1 ORDER BY submission.id", &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, org_id);
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == alloc) {
+            alloc = alloc ? alloc * 2 : 8;
+            *out = sp_xrealloc(*out, alloc * sizeof **out);
+        }
+        sp_submission *x = &(*out)[(*n)++];
+        memset(x, 0, sizeof *x);
+        x->id = sqlite3_column_int64(st, 0);
+        x->org_id = sqlite3_column_int64(st, 1);
+        x->org_name = col_dup(st, 2);
+        x->created = col_dup(st, 3);
+        x->filename = col_dup(st, 4);
+        const unsigned char *sha = sqlite3_column_text(st, 5);
+        snprintf(x->sha256, sizeof x->sha256, "%s", sha ? (const char *)sha : "");
+        x->rows = sqlite3_column_int64(st, 6);
+        x->status = col_dup(st, 7);
+        x->synthetic = sqlite3_column_int(st, 8);
+    }
+    if (r != SQLITE_DONE) {
+        rc = dberr(s, "listing submissions");
+        for (size_t i = 0; i < *n; i++) store_submission_free(&(*out)[i]);
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ------------------------------------------------------------ records */
+
+/* Binds one cell at parameter p (an age takes p and p+1); missing: NULL.
+ * Strings are the record's and outlive the step, so SQLITE_STATIC. */
+static void bind_cell(sqlite3_stmt *st, int p, const cb_field *f, const cb_cell *c)
+{
+    if (!c || !c->text) {
+        sqlite3_bind_null(st, p);
+        if (f->type == CB_AGE) sqlite3_bind_null(st, p + 1);
+        return;
+    }
+    switch (f->type) {
+    case CB_INTEGER: case CB_YEAR:
+        sqlite3_bind_int64(st, p, c->i);
+        break;
+    case CB_DECIMAL:
+        sqlite3_bind_double(st, p, c->d);
+        break;
+    case CB_AGE:
+        sqlite3_bind_int(st, p, c->lo);
+        sqlite3_bind_int(st, p + 1, c->hi);
+        break;
+    default:
+        sqlite3_bind_text(st, p, c->text, -1, SQLITE_STATIC);
+    }
+}
+
+static int step_done(sp_store *s, sqlite3_stmt *st, const char *what)
+{
+    int r = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (r != SQLITE_DONE) return dberr(s, what);
+    return SP_OK;
+}
+
+int store_record_add(sp_store *s, long long submission_id, long long org_id,
+                     const sp_record *r, int synthetic, long long *record_id)
+{
+    const sp_codebook *cb = s->cb;
+    sqlite3_stmt *st = s->ins_record;
+    int rc;
+    if (r->cb != cb) return usage(s, SP_EUSAGE, "record made with another codebook%s", NULL);
+    sqlite3_bind_int64(st, 1, submission_id);
+    sqlite3_bind_int64(st, 2, org_id);
+    sqlite3_bind_text(st, 3, cb->version, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, synthetic ? 1 : 0);
+    for (size_t i = 0; i < cb->nfields; i++)
+        if (s->param[i]) bind_cell(st, s->param[i], &cb->fields[i], record_get(r, (int)i));
+    if ((rc = step_done(s, st, "storing the record"))) return rc;
+    sqlite3_int64 id = sqlite3_last_insert_rowid(s->db);
+    if (record_id) *record_id = id;
+
+    for (size_t i = 0; i < cb->nfields; i++) {
+        const cb_field *f = &cb->fields[i];
+        if (f->multiple && f->type != CB_GROUP) {
+            const rec_values *rv = &r->vals[i];
+            for (size_t k = 0; k < rv->n; k++) {
+                if (!rv->v[k].text) continue;
+                sqlite3_bind_int64(s->ins_multi, 1, id);
+                sqlite3_bind_text(s->ins_multi, 2, f->name, -1, SQLITE_STATIC);
+                sqlite3_bind_text(s->ins_multi, 3, rv->v[k].text, -1, SQLITE_STATIC);
+                if ((rc = step_done(s, s->ins_multi, "storing a multiple value"))) return rc;
+            }
+        } else if (f->type == CB_GROUP) {
+            const rec_group *g = &r->groups[i];
+            sqlite3_stmt *gs = s->ins_group[i];
+            size_t last = 0, seq = 0;
+            /* rows with every cell missing are not stored; is_last marks
+             * the last stored row */
+            for (size_t row = 0; row < g->nrows; row++)
+                for (size_t k = 0; k < f->nsub; k++)
+                    if (g->cells[row * f->nsub + k].text) { last = row + 1; break; }
+            for (size_t row = 0; row < last; row++) {
+                const cb_cell *cells = &g->cells[row * f->nsub];
+                int any = 0, p = 4;
+                for (size_t k = 0; k < f->nsub; k++) any |= cells[k].text != NULL;
+                if (!any) continue;
+                sqlite3_bind_int64(gs, 1, id);
+                sqlite3_bind_int64(gs, 2, (sqlite3_int64)++seq);
+                sqlite3_bind_int(gs, 3, row + 1 == last);
+                for (size_t k = 0; k < f->nsub; k++) {
+                    bind_cell(gs, p, &f->sub[k], &cells[k]);
+                    p += f->sub[k].type == CB_AGE ? 2 : 1;
+                }
+                if ((rc = step_done(s, gs, "storing a group row"))) return rc;
+            }
+        }
+    }
+    return SP_OK;
+}
+
+int store_record_delete_case(sp_store *s, long long org_id, const char *case_ref,
+                             long long *deleted)
+{
+    if (deleted) *deleted = 0;
+    if (!s->del_case) return usage(s, SP_EUSAGE, "the codebook has no case_ref field%s", NULL);
+    sqlite3_bind_int64(s->del_case, 1, org_id);
+    sqlite3_bind_text(s->del_case, 2, case_ref, -1, SQLITE_STATIC);
+    int rc = step_done(s, s->del_case, "deleting the case");
+    if (!rc && deleted) *deleted = sqlite3_changes64(s->db);
+    return rc;
+}
+
+long long store_record_count(sp_store *s)
+{
+    sqlite3_stmt *st = NULL;
+    long long n = -1;
+    if (prep(s, "SELECT count(*) FROM record WHERE " LIVE_RECORD, &st)) return -1;
+    if (sqlite3_step(st) == SQLITE_ROW) n = sqlite3_column_int64(st, 0);
+    else dberr(s, "counting records");
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* ------------------------------------------------------------ dimensions */
+
+typedef enum { D_COL, D_AGE, D_MULTI, D_GFINAL, D_GANY, D_ORG, D_REGION } dkind;
+
+typedef struct dimref {
+    dkind kind;
+    const cb_field *f, *sub;
+    char col[IDENT_MAX + 8];   /* record column or group sub column */
+} dimref;
+
+/* Resolves a dimension or filter name:
+ *   field, age.lo/age.hi, group.sub (final row), group[].sub (any row),
+ *   org, org_region. Returns 0 on success, -1 if unknown. */
+static int dim_resolve(const sp_codebook *cb, const char *name, dimref *d)
+{
+    memset(d, 0, sizeof *d);
+    if (!name) return -1;
+    if (strcmp(name, "org") == 0) { d->kind = D_ORG; return 0; }
+    if (strcmp(name, "org_region") == 0) { d->kind = D_REGION; return 0; }
+    const char *dot = strchr(name, '.');
+    char head[IDENT_MAX + 8];
+    if (!dot) {
+        const cb_field *f = codebook_field(cb, name);
+        if (!f || f->type == CB_GROUP) return -1;
+        d->f = f;
+        if (f->multiple) { d->kind = D_MULTI; return 0; }
+        if (f->type == CB_AGE) { d->kind = D_AGE; return 0; }   /* filter "lo-hi" */
+        d->kind = D_COL;
+        snprintf(d->col, sizeof d->col, "%s", f->name);
+        return 0;
+    }
+    size_t hl = (size_t)(dot - name);
+    int any = 0;
+    if (hl >= 2 && name[hl - 2] == '[' && name[hl - 1] == ']') { any = 1; hl -= 2; }
+    if (hl == 0 || hl > IDENT_MAX) return -1;
+    memcpy(head, name, hl);
+    head[hl] = '\0';
+    const char *tail = dot + 1;
+    const cb_field *f = codebook_field(cb, head);
+    if (!f) return -1;
+    d->f = f;
+    if (f->type == CB_AGE && !any && !f->multiple &&
+        (strcmp(tail, "lo") == 0 || strcmp(tail, "hi") == 0)) {
+        d->kind = D_COL;
+        snprintf(d->col, sizeof d->col, "%s_%s", f->name, tail);
+        return 0;
+    }
+    if (f->type != CB_GROUP) return -1;
+    const cb_field *u = codebook_subfield(f, tail);
+    if (!u || u->type == CB_AGE) return -1;
+    d->sub = u;
+    d->kind = any ? D_GANY : D_GFINAL;
+    snprintf(d->col, sizeof d->col, "%s", u->name);
+    return 0;
+}
+
+int store_dim_valid(const sp_store *s, const char *dim)
+{
+    dimref d;
+    return s && dim_resolve(s->cb, dim, &d) == 0;
+}
+
+/* Parameters collected while SQL text is built, bound in the same order. */
+#define MAX_BINDS (SP_MAX_WHERE * 2 + 16)
+typedef struct binds {
+    struct { const char *t; long long i; int is_int; } v[MAX_BINDS];
+    int n;
+} binds;
+
+static int bind_add_text(binds *b, const char *t)
+{
+    if (b->n >= MAX_BINDS) return SP_ELIMIT;
+    b->v[b->n].t = t;
+    b->v[b->n].is_int = 0;
+    b->n++;
+    return SP_OK;
+}
+static int bind_add_int(binds *b, long long i)
+{
+    if (b->n >= MAX_BINDS) return SP_ELIMIT;
+    b->v[b->n].i = i;
+    b->v[b->n].is_int = 1;
+    b->n++;
+    return SP_OK;
+}
+static void bind_all(sqlite3_stmt *st, const binds *b)
+{
+    for (int k = 0; k < b->n; k++) {
+        if (b->v[k].is_int) sqlite3_bind_int64(st, k + 1, b->v[k].i);
+        else if (b->v[k].t) sqlite3_bind_text(st, k + 1, b->v[k].t, -1, SQLITE_STATIC);
+        else sqlite3_bind_null(st, k + 1);
+    }
+}
+
+/* Parses "25", "18-24" or "lo-hi" into two ints. */
+static int parse_age(const char *v, long long *lo, long long *hi)
+{
+    const char *dash = v ? strchr(v, '-') : NULL;
+    if (!v) return -1;
+    if (!dash) {
+        if (sp_parse_int(v, strlen(v), lo)) return -1;
+        *hi = *lo;
+        return 0;
+    }
+    if (sp_parse_int(v, (size_t)(dash - v), lo) || sp_parse_int(dash + 1, strlen(dash + 1), hi))
+        return -1;
+    return 0;
+}
+
+static int any_withdrawn(sp_store *s, int *yes)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(s, "SELECT EXISTS (SELECT 1 FROM submission WHERE status <> 'stored')", &st);
+    if (rc) return rc;
+    if (sqlite3_step(st) == SQLITE_ROW) *yes = sqlite3_column_int(st, 0);
+    else rc = dberr(s, "reading submissions");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Appends " WHERE ..." for filter f (over table `record`) to sql and its
+ * values to b. Values are borrowed from f. */
+static int build_filter(sp_store *s, const sp_filter *f, sp_buf *sql, binds *b)
+{
+    int withdrawn = 0, rc;
+    const char *and = " WHERE ";
+    if ((rc = any_withdrawn(s, &withdrawn))) return rc;
+    /* most hubs never withdraw anything: skip the test then */
+    if (withdrawn) { sp_buf_printf(sql, "%s" LIVE_RECORD, and); and = " AND "; }
+    if (!f) return SP_OK;
+    if ((f->year_from || f->year_to) && !s->has_year)
+        return usage(s, SP_EUSAGE, "the codebook has no year_identified field%s", NULL);
+    if (f->year_from) {
+        sp_buf_printf(sql, "%srecord.year_identified >= ?", and);
+        and = " AND ";
+        if ((rc = bind_add_int(b, f->year_from))) return rc;
+    }
+    if (f->year_to) {
+        sp_buf_printf(sql, "%srecord.year_identified <= ?", and);
+        and = " AND ";
+        if ((rc = bind_add_int(b, f->year_to))) return rc;
+    }
+    if (f->org_region) {
+        sp_buf_printf(sql, "%srecord.org_id IN (SELECT id FROM org WHERE region = ?)", and);
+        and = " AND ";
+        if ((rc = bind_add_text(b, f->org_region))) return rc;
+    }
+    if (f->org_id) {
+        sp_buf_printf(sql, "%srecord.org_id = ?", and);
+        and = " AND ";
+        if ((rc = bind_add_int(b, f->org_id))) return rc;
+    }
+    if (f->nwhere > SP_MAX_WHERE) return usage(s, SP_EUSAGE, "too many filters%s", NULL);
+    for (size_t i = 0; i < f->nwhere; i++) {
+        const sp_where *w = &f->where[i];
+        dimref d;
+        if (dim_resolve(s->cb, w->field, &d))
+            return usage(s, SP_EUSAGE, "unknown filter field '%.80s'", w->field);
+        if (!w->value)
+            return usage(s, SP_EUSAGE, "filter on '%.80s' has no value", w->field);
+        sp_buf_adds(sql, and);
+        and = " AND ";
+        switch (d.kind) {
+        case D_COL:
+            sp_buf_printf(sql, "record.%s = ?", d.col);
+            rc = bind_add_text(b, w->value);
+            break;
+        case D_AGE: {
+            long long lo, hi;
+            if (parse_age(w->value, &lo, &hi))
+                return usage(s, SP_EUSAGE, "age filter '%.40s' is not N or LO-HI", w->value);
+            sp_buf_printf(sql, "record.%s_lo = ? AND record.%s_hi = ?", d.f->name, d.f->name);
+            if ((rc = bind_add_int(b, lo)) == SP_OK) rc = bind_add_int(b, hi);
+            break;
+        }
+        case D_MULTI:
+            sp_buf_adds(sql, "EXISTS (SELECT 1 FROM record_multi WHERE record_id = record.id "
+                             "AND field = ? AND value = ?)");
+            if ((rc = bind_add_text(b, d.f->name)) == SP_OK) rc = bind_add_text(b, w->value);
+            break;
+        case D_GFINAL: case D_GANY:
+            sp_buf_printf(sql, "EXISTS (SELECT 1 FROM g_%s WHERE record_id = record.id "
+                               "AND %s = ?)", d.f->name, d.col);
+            rc = bind_add_text(b, w->value);
+            break;
+        case D_ORG:
+            sp_buf_adds(sql, "record.org_id IN (SELECT id FROM org WHERE name = ?)");
+            rc = bind_add_text(b, w->value);
+            break;
+        case D_REGION:
+            sp_buf_adds(sql, "record.org_id IN (SELECT id FROM org WHERE region = ?)");
+            rc = bind_add_text(b, w->value);
+            break;
+        }
+        if (rc) return usage(s, rc, "too many filter values%s", NULL);
+    }
+    return SP_OK;
+}
+
+int store_count_records(sp_store *s, const sp_filter *f, long long *n)
+{
+    sp_buf sql;
+    binds b;
+    sqlite3_stmt *st = NULL;
+    int rc;
+    b.n = 0;
+    *n = 0;
+    sp_buf_init(&sql, 1 << 16);
+    sp_buf_adds(&sql, "SELECT count(*) FROM record");
+    if ((rc = build_filter(s, f, &sql, &b))) goto done;
+    if ((rc = prep(s, sql.data, &st))) goto done;
+    bind_all(st, &b);
+    if (sqlite3_step(st) == SQLITE_ROW) *n = sqlite3_column_int64(st, 0);
+    else rc = dberr(s, "counting records");
+done:
+    sqlite3_finalize(st);
+    sp_buf_free(&sql);
+    return rc;
+}
+
+#define MAX_DIMS 4
+
+int store_count(sp_store *s, const sp_filter *f, const char *const *dims, size_t ndims,
+                store_count_cb cb, void *ud)
+{
+    dimref d[MAX_DIMS];
+    sp_buf sel, from, sql;
+    binds b;
+    sqlite3_stmt *st = NULL;
+    int rc = SP_OK, need_org = 0;
+    if (ndims > MAX_DIMS) return usage(s, SP_EUSAGE, "at most 4 dimensions%s", NULL);
+    for (size_t i = 0; i < ndims; i++) {
+        if (dim_resolve(s->cb, dims[i], &d[i]) || d[i].kind == D_AGE)
+            return usage(s, SP_EUSAGE, "unknown dimension '%.80s'", dims[i]);
+        need_org |= d[i].kind == D_ORG || d[i].kind == D_REGION;
+    }
+    b.n = 0;
+    sp_buf_init(&sel, 1 << 16);
+    sp_buf_init(&from, 1 << 16);
+    sp_buf_init(&sql, 1 << 17);
+    sp_buf_adds(&sel, "SELECT ");
+    sp_buf_adds(&from, " FROM record");
+    if (need_org) sp_buf_adds(&from, " JOIN org o ON o.id = record.org_id");
+    for (size_t i = 0; i < ndims; i++) {
+        switch (d[i].kind) {
+        case D_COL: sp_buf_printf(&sel, "record.%s, ", d[i].col); break;
+        case D_ORG: sp_buf_adds(&sel, "o.name, "); break;
+        case D_REGION: sp_buf_adds(&sel, "o.region, "); break;
+        case D_MULTI:
+            sp_buf_printf(&sel, "j%zu.value, ", i);
+            sp_buf_printf(&from, " LEFT JOIN record_multi j%zu ON j%zu.record_id = record.id "
+                                 "AND j%zu.field = ?", i, i, i);
+            if ((rc = bind_add_text(&b, d[i].f->name))) goto done;
+            break;
+        case D_GFINAL:
+            sp_buf_printf(&sel, "j%zu.%s, ", i, d[i].col);
+            sp_buf_printf(&from, " LEFT JOIN g_%s j%zu ON j%zu.record_id = record.id "
+                                 "AND j%zu.is_last = 1", d[i].f->name, i, i, i);
+            break;
+        case D_GANY:
+            sp_buf_printf(&sel, "j%zu.v, ", i);
+            sp_buf_printf(&from, " LEFT JOIN (SELECT DISTINCT record_id, %s AS v FROM g_%s) j%zu "
+                                 "ON j%zu.record_id = record.id", d[i].col, d[i].f->name, i, i);
+            break;
+        case D_AGE: break;
+        }
+    }
+    sp_buf_adds(&sel, "count(*)");
+    sp_buf_printf(&sql, "%s%s", sel.data, from.data);
+    if ((rc = build_filter(s, f, &sql, &b))) goto done;
+    for (size_t i = 0; i < ndims; i++)
+        sp_buf_printf(&sql, "%s%zu", i ? ", " : " GROUP BY ", i + 1);
+    for (size_t i = 0; i < ndims; i++)
+        sp_buf_printf(&sql, "%s%zu", i ? ", " : " ORDER BY ", i + 1);
+    if ((rc = prep(s, sql.data, &st))) goto done;
+    bind_all(st, &b);
+    int r;
+    const char *vals[MAX_DIMS + 1];
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        for (size_t i = 0; i < ndims; i++)
+            vals[i] = (const char *)sqlite3_column_text(st, (int)i);
+        vals[ndims] = NULL;
+        if ((rc = cb(vals, sqlite3_column_int64(st, (int)ndims), ud))) goto done;
+    }
+    if (r != SQLITE_DONE) rc = dberr(s, "counting");
+done:
+    sqlite3_finalize(st);
+    sp_buf_free(&sel);
+    sp_buf_free(&from);
+    sp_buf_free(&sql);
+    return rc;
+}
+
+/* ------------------------------------------------------------ scan */
+
+/* Builds a cell from column i of st for field f (an age reads i, i+1);
+ * strings are copied into the record's arena. Returns 0 if missing. */
+static int cell_from_col(sp_record *r, sqlite3_stmt *st, int i, const cb_field *f, cb_cell *c)
+{
+    char tmp[64];
+    memset(c, 0, sizeof *c);
+    if (sqlite3_column_type(st, i) == SQLITE_NULL) return 0;
+    switch (f->type) {
+    case CB_INTEGER: case CB_YEAR:
+        c->i = sqlite3_column_int64(st, i);
+        snprintf(tmp, sizeof tmp, "%lld", c->i);
+        c->text = sp_arena_strdup(&r->arena, tmp);
+        break;
+    case CB_DECIMAL:
+        c->d = sqlite3_column_double(st, i);
+        snprintf(tmp, sizeof tmp, "%.15g", c->d);
+        c->text = sp_arena_strdup(&r->arena, tmp);
+        break;
+    case CB_AGE:
+        c->lo = sqlite3_column_int(st, i);
+        c->hi = sqlite3_column_type(st, i + 1) == SQLITE_NULL ? c->lo : sqlite3_column_int(st, i + 1);
+        snprintf(tmp, sizeof tmp, "%d-%d", c->lo, c->hi);
+        c->text = sp_arena_strdup(&r->arena, tmp);
+        break;
+    default: {
+        const char *t = (const char *)sqlite3_column_text(st, i);
+        c->text = sp_arena_strndup(&r->arena, t ? t : "", (size_t)sqlite3_column_bytes(st, i));
+    }
+    }
+    return 1;
+}
+
+/* A multiple value is stored as text; numbers are parsed back. */
+static void cell_from_text(sp_record *r, const cb_field *f, const char *t, size_t n, cb_cell *c)
+{
+    memset(c, 0, sizeof *c);
+    c->text = sp_arena_strndup(&r->arena, t, n);
+    if (f->type == CB_INTEGER || f->type == CB_YEAR) sp_parse_int(t, n, &c->i);
+    else if (f->type == CB_DECIMAL) sp_parse_double(t, n, &c->d);
+}
+
+typedef struct cursor {
+    sqlite3_stmt *st;
+    int field;                 /* group: field index; multi: -1 */
+    int row;                   /* 1: has a row */
+} cursor;
+
+static int cursor_step(sp_store *s, cursor *c)
+{
+    int r = sqlite3_step(c->st);
+    if (r == SQLITE_ROW) { c->row = 1; return SP_OK; }
+    c->row = 0;
+    if (r == SQLITE_DONE) return SP_OK;
+    return dberr(s, "reading records");
+}
+
+/* Each statement over the records of f: the main one and one per
+ * multiple/group table, all in record id order, walked in step (a merge
+ * join) so memory stays constant whatever the number of records. */
+int store_scan(sp_store *s, const sp_filter *f, store_record_cb cb, void *ud)
+{
+    const sp_codebook *cbk = s->cb;
+    sp_buf sql, where;
+    binds b;
+    sqlite3_stmt *main_st = NULL;
+    cursor *cur = sp_xcalloc(cbk->nfields + 1, sizeof *cur);
+    size_t ncur = 0;
+    int *colof = sp_xcalloc(cbk->nfields, sizeof *colof);
+    int rc, own_tx = 0, has_multi = 0;
+    sp_record rec;
+    record_init(&rec, cbk);
+    b.n = 0;
+    sp_buf_init(&sql, 1 << 18);
+    sp_buf_init(&where, 1 << 16);
+    /* one read snapshot for all the cursors */
+    if (sqlite3_get_autocommit(s->db)) {
+        if ((rc = exec(s, "BEGIN"))) goto done;
+        own_tx = 1;
+    }
+    if ((rc = build_filter(s, f, &where, &b))) goto done;
+
+    sp_buf_adds(&sql, "SELECT record.id, record.submission_id, record.org_id, o.name, "
+                      "record.codebook_version, record.synthetic");
+    int col = 6;
+    char nm[2][IDENT_MAX + 8];
+    for (size_t i = 0; i < cbk->nfields; i++) {
+        const cb_field *fd = &cbk->fields[i];
+        if (fd->multiple && fd->type != CB_GROUP) has_multi = 1;
+        if (!is_single(fd)) continue;
+        colof[i] = col;
+        int nc = col_names(fd, nm);
+        for (int c = 0; c < nc; c++, col++) sp_buf_printf(&sql, ", record.%s", nm[c]);
+    }
+    sp_buf_printf(&sql, " FROM record CROSS JOIN org o ON o.id = record.org_id%s ORDER BY record.id",
+                  where.data);
+    if ((rc = prep(s, sql.data, &main_st))) goto done;
+    bind_all(main_st, &b);
+
+    /* CROSS JOIN keeps record as the outer loop, in id order */
+    if (has_multi) {
+        sp_buf_reset(&sql);
+        sp_buf_printf(&sql, "SELECT m.record_id, m.field, m.value FROM record CROSS JOIN "
+                            "record_multi m ON m.record_id = record.id%s ORDER BY record.id",
+                      where.data);
+        cur[ncur].field = -1;
+        if ((rc = prep(s, sql.data, &cur[ncur].st))) goto done;
+        bind_all(cur[ncur].st, &b);
+        ncur++;
+    }
+    for (size_t i = 0; i < cbk->nfields; i++) {
+        const cb_field *fd = &cbk->fields[i];
+        if (fd->type != CB_GROUP) continue;
+        sp_buf_reset(&sql);
+        sp_buf_adds(&sql, "SELECT g.record_id, g.seq");
+        for (size_t k = 0; k < fd->nsub; k++) {
+            int nc = col_names(&fd->sub[k], nm);
+            for (int c = 0; c < nc; c++) sp_buf_printf(&sql, ", g.%s", nm[c]);
+        }
+        sp_buf_printf(&sql, " FROM record CROSS JOIN g_%s g ON g.record_id = record.id%s "
+                            "ORDER BY record.id, g.seq", fd->name, where.data);
+        cur[ncur].field = (int)i;
+        if ((rc = prep(s, sql.data, &cur[ncur].st))) goto done;
+        bind_all(cur[ncur].st, &b);
+        ncur++;
+    }
+    for (size_t k = 0; k < ncur; k++)
+        if ((rc = cursor_step(s, &cur[k]))) goto done;
+
+    int r;
+    while ((r = sqlite3_step(main_st)) == SQLITE_ROW) {
+        sp_record_meta m;
+        record_reset(&rec);
+        m.id = sqlite3_column_int64(main_st, 0);
+        m.submission_id = sqlite3_column_int64(main_st, 1);
+        m.org_id = sqlite3_column_int64(main_st, 2);
+        const char *t = (const char *)sqlite3_column_text(main_st, 3);
+        m.org_name = sp_arena_strdup(&rec.arena, t ? t : "");
+        t = (const char *)sqlite3_column_text(main_st, 4);
+        m.codebook_version = sp_arena_strdup(&rec.arena, t ? t : "");
+        m.synthetic = sqlite3_column_int(main_st, 5);
+        for (size_t i = 0; i < cbk->nfields; i++) {
+            cb_cell c;
+            if (colof[i] && cell_from_col(&rec, main_st, colof[i], &cbk->fields[i], &c))
+                record_add(&rec, (int)i, &c);
+        }
+        for (size_t k = 0; k < ncur; k++) {
+            cursor *cu = &cur[k];
+            /* rows of records the main statement skipped cannot exist (same
+             * filter, same snapshot), but skip them rather than trust it */
+            while (cu->row && sqlite3_column_int64(cu->st, 0) < m.id)
+                if ((rc = cursor_step(s, cu))) goto done;
+            size_t row = 0;
+            while (cu->row && sqlite3_column_int64(cu->st, 0) == m.id) {
+                if (cu->field < 0) {
+                    const char *fname = (const char *)sqlite3_column_text(cu->st, 1);
+                    const cb_field *fd = fname ? codebook_field(cbk, fname) : NULL;
+                    /* a field the codebook no longer has is not shown */
+                    if (fd && fd->multiple && fd->type != CB_GROUP) {
+                        cb_cell c;
+                        const char *v = (const char *)sqlite3_column_text(cu->st, 2);
+                        cell_from_text(&rec, fd, v ? v : "",
+                                       (size_t)sqlite3_column_bytes(cu->st, 2), &c);
+                        record_add(&rec, fd->index, &c);
+                    }
+                } else {
+                    const cb_field *fd = &cbk->fields[cu->field];
+                    int gc = 2;
+                    for (size_t u = 0; u < fd->nsub; u++) {
+                        cb_cell c;
+                        const cb_field *sub = &fd->sub[u];
+                        if (cell_from_col(&rec, cu->st, gc, sub, &c)) {
+                            cb_cell *dst = record_group_cell(&rec, cu->field, row, (int)u);
+                            if (dst) *dst = c;
+                        } else {
+                            record_group_cell(&rec, cu->field, row, (int)u);
+                        }
+                        gc += sub->type == CB_AGE ? 2 : 1;
+                    }
+                    row++;
+                }
+                if ((rc = cursor_step(s, cu))) goto done;
+            }
+        }
+        if ((rc = cb(&rec, &m, ud))) goto done;
+    }
+    if (r != SQLITE_DONE) rc = dberr(s, "reading records");
+done:
+    for (size_t k = 0; k < ncur; k++) sqlite3_finalize(cur[k].st);
+    sqlite3_finalize(main_st);
+    if (own_tx) sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    record_free(&rec);
+    free(cur);
+    free(colof);
+    sp_buf_free(&sql);
+    sp_buf_free(&where);
+    return rc;
+}
