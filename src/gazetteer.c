@@ -608,6 +608,18 @@ static int as_numeric(const char *s, size_t n, long long *v)
     return sp_parse_int(s, t, v) == 0;
 }
 
+int gazetteer_unknown_marker(const char *s, size_t n)
+{
+    char key[GZ_KEY_MAX];
+    if (!s) return 1;
+    if (n > GZ_KEY_MAX) return 0;
+    size_t k = gz_fold(s, n, key, sizeof key);
+    if (k == (size_t)-1) return 0;
+    for (size_t i = 0; i < sizeof unknown_markers / sizeof *unknown_markers; i++)
+        if (strcmp(key, unknown_markers[i]) == 0) return 1;
+    return 0;
+}
+
 const gz_country *gazetteer_country(const sp_gazetteer *g, const char *s, size_t n)
 {
     char key[GZ_KEY_MAX];

@@ -63,4 +63,9 @@ const char *gazetteer_region(const char *s);
  * "USD". Returns the canonical alphabetic code (owned by g) or NULL. */
 const char *gazetteer_currency(const sp_gazetteer *g, const char *s, size_t n);
 
+/* Is this one of the markers that mean "country not known" ("", "ZZ",
+ * "XX", "00", "-99", "unknown" ...)? gazetteer_country gives NULL for
+ * them; this tells them apart from a name that is simply not known. */
+int gazetteer_unknown_marker(const char *s, size_t n);
+
 #endif
