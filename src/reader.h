@@ -46,7 +46,15 @@ int reader_open(sp_reader **out, const char *path, const sp_reader_opts *o,
 int reader_open_mem(sp_reader **out, const void *data, size_t len,
                     const char *name, const sp_reader_opts *o, sp_err *err);
 /* SP_OK with a row, SP_EOF at the end, or an error (reported in err with
- * file and row). After an error the reader must not be used again. */
+ * file and row). After an error the reader must not be used again (the
+ * CSV and JSON readers keep returning the same code without adding to err).
+ * An empty input is an error "the file is empty", never SP_EOF at once, so
+ * an import cannot silently succeed with nothing: CSV (no bytes, only a BOM
+ * or blank lines) on the first reader_next, JSON ([] or no keys) at open.
+ * A header-only CSV gives the header, then SP_EOF.
+ * AUTO detection: "PK\3\4" = XLSX, an old .xls (OLE) signature is refused
+ * with a hint, a first non-space byte '[' or '{' = JSON unless the name ends
+ * in .csv/.tsv/.txt; with no bytes to look at, the extension decides. */
 int reader_next(sp_reader *r, sp_row *row, sp_err *err);
 /* Bytes consumed so far and total size (0 if unknown): for progress. */
 void reader_progress(const sp_reader *r, uint64_t *done, uint64_t *total);
