@@ -74,9 +74,11 @@ char *sp_xstrndup(const char *s, size_t n)
 
 void sp_buf_init(sp_buf *b, size_t cap)
 {
-    b->data = NULL;
+    /* allocate at once so that data is always a valid C string */
+    b->alloc = cap + 1 < 64 ? cap + 1 : 64;
+    b->data = sp_xmalloc(b->alloc);
+    b->data[0] = '\0';
     b->len = 0;
-    b->alloc = 0;
     b->cap = cap;
 }
 

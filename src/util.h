@@ -35,8 +35,8 @@ void *sp_xrealloc(void *p, size_t n);
 char *sp_xstrdup(const char *s);
 char *sp_xstrndup(const char *s, size_t n);
 
-/* ---- capped growable buffer (curl's dynbuf). The data is always
- * NUL-terminated. Appending past `cap` fails with SP_ELIMIT and leaves the
+/* ---- capped growable buffer (curl's dynbuf). From sp_buf_init until
+ * sp_buf_free or sp_buf_steal, data is always a NUL-terminated string. Appending past `cap` fails with SP_ELIMIT and leaves the
  * buffer as it was. */
 typedef struct sp_buf {
     char *data;
@@ -53,7 +53,7 @@ int sp_buf_addc(sp_buf *b, char c);
 int sp_buf_adds(sp_buf *b, const char *s);
 int sp_buf_printf(sp_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-char *sp_buf_steal(sp_buf *b);                   /* caller frees; b is reset */
+char *sp_buf_steal(sp_buf *b);  /* caller frees; b is then as after sp_buf_free */
 
 /* ---- arena: many small strings freed at once (one per row, one per
  * codebook). Allocations are 8-byte aligned. */

@@ -1,0 +1,758 @@
+/* cli.c -- see cli.h. Every command is a function `cmd_NAME(hub path,
+ * argc, argv)` returning an exit code; options are parsed by one small
+ * table-driven parser so that every command says the same things the same
+ * way about a wrong command line. */
+#include "cli.h"
+#include "codebook.h"
+#include "demo.h"
+#include "embed.h"
+#include "export.h"
+#include "gazetteer.h"
+#include "import.h"
+#include "stats.h"
+#include "store.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SPOTLIGHT_VERSION "0.1.0"
+
+/* ------------------------------------------------------------ help */
+
+typedef struct command {
+    const char *name;
+    int (*fn)(const char *db, int argc, char **argv);
+    const char *summary;
+    const char *usage;
+} command;
+
+static const char *filter_help =
+    "Filters (stats and export):\n"
+    "  --year-from YEAR      records identified in YEAR or later\n"
+    "  --year-to YEAR        records identified in YEAR or earlier\n"
+    "  --org-region REGION   reporting organisations in this UN region (Asia, Africa, ...)\n"
+    "  --where FIELD=VALUE   only records whose FIELD has VALUE (repeatable);\n"
+    "                        FIELD is a codebook field or group.sub (exploitation.country)\n";
+
+/* ------------------------------------------------------------ options */
+
+typedef struct opt {
+    const char *name;          /* "--org" */
+    int takes_value;
+    const char **value;        /* where a value goes */
+    int *flag;                 /* where a flag goes */
+} opt;
+
+/* Parses argv against opts; positionals are collected in pos (argv order).
+ * Filter options (stats_filter_is_option) are collected in filt when
+ * filt is not NULL. Returns 0, or prints a usage error and returns
+ * EXIT_USAGE. */
+static int parse_opts(const char *cmd, int argc, char **argv, const opt *opts,
+                      char **pos, int *npos, char **filt, int *nfilt)
+{
+    *npos = 0;
+    if (nfilt) *nfilt = 0;
+    for (int i = 0; i < argc; i++) {
+        char *a = argv[i];
+        if (a[0] != '-' || a[1] == '\0') {
+            pos[(*npos)++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            while (++i < argc) pos[(*npos)++] = argv[i];
+            break;
+        }
+        if (filt) {
+            int k = stats_filter_is_option(a);
+            if (k == 1 || k == 2) {
+                filt[(*nfilt)++] = a;
+                if (k == 2) {
+                    if (i + 1 >= argc) {
+                        fprintf(stderr, "spotlight %s: %s needs a value\n", cmd, a);
+                        return EXIT_USAGE;
+                    }
+                    filt[(*nfilt)++] = argv[++i];
+                }
+                continue;
+            }
+        }
+        const char *eq = strchr(a, '=');
+        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+        const opt *o = NULL;
+        for (const opt *p = opts; p && p->name; p++)
+            if (strlen(p->name) == nlen && strncmp(p->name, a, nlen) == 0) o = p;
+        if (!o) {
+            fprintf(stderr, "spotlight %s: unknown option '%s' (see: spotlight help %s)\n",
+                    cmd, a, cmd);
+            return EXIT_USAGE;
+        }
+        if (o->takes_value) {
+            if (eq) *o->value = eq + 1;
+            else if (i + 1 < argc) *o->value = argv[++i];
+            else {
+                fprintf(stderr, "spotlight %s: %s needs a value\n", cmd, o->name);
+                return EXIT_USAGE;
+            }
+        } else {
+            if (eq) {
+                fprintf(stderr, "spotlight %s: %s takes no value\n", cmd, o->name);
+                return EXIT_USAGE;
+            }
+            *o->flag = 1;
+        }
+    }
+    return 0;
+}
+
+static int parse_count(const char *cmd, const char *what, const char *s, long long lo,
+                       long long hi, long long *out)
+{
+    long long v;
+    if (!s || sp_parse_int(s, strlen(s), &v) || v < lo || v > hi) {
+        fprintf(stderr, "spotlight %s: %s must be a whole number from %lld to %lld, not '%s'\n",
+                cmd, what, lo, hi, s ? s : "");
+        return EXIT_USAGE;
+    }
+    *out = v;
+    return 0;
+}
+
+/* ------------------------------------------------------------ the hub */
+
+typedef struct hub {
+    sp_gazetteer *gaz;
+    sp_codebook *cb;
+    sp_store *store;
+} hub;
+
+static void hub_close(hub *h)
+{
+    store_close(h->store);
+    codebook_free(h->cb);
+    gazetteer_free(h->gaz);
+    memset(h, 0, sizeof *h);
+}
+
+/* Loads the standard and, when db is not NULL, opens the hub. Prints what
+ * went wrong and returns an exit code. */
+static int hub_open(hub *h, const char *db, int create)
+{
+    sp_err err;
+    int rc = EXIT_DONE;
+    memset(h, 0, sizeof *h);
+    sp_err_init(&err);
+    if (gazetteer_load(&h->gaz, NULL, &err) || codebook_load_default(&h->cb, h->gaz, &err)) {
+        sp_err_print(&err, stderr);
+        rc = EXIT_OTHER;
+        goto done;
+    }
+    if (db) {
+        if (!create && access(db, F_OK) != 0) {
+            fprintf(stderr, "spotlight: no hub at %s (create one with: spotlight init --db %s)\n",
+                    db, db);
+            rc = EXIT_USAGE;
+            goto done;
+        }
+        if (store_open(&h->store, db, h->cb, create, &err)) {
+            fprintf(stderr, "spotlight: cannot open the hub %s\n", db);
+            sp_err_print(&err, stderr);
+            rc = EXIT_OTHER;
+            goto done;
+        }
+    }
+done:
+    sp_err_free(&err);
+    if (rc) hub_close(h);
+    return rc;
+}
+
+static int report_err(const char *cmd, sp_err *err, int rc)
+{
+    sp_err_print(err, stderr);
+    if (rc == SP_EINPUT || rc == SP_EEXIST || rc == SP_ELIMIT) return EXIT_REFUSED;
+    if (rc == SP_EUSAGE) return EXIT_USAGE;
+    (void)cmd;
+    return EXIT_OTHER;
+}
+
+/* ------------------------------------------------------------ init */
+
+static int cmd_init(const char *db, int argc, char **argv)
+{
+    char *pos[8];
+    int npos;
+    (void)argv;
+    if (argc > 8 || parse_opts("init", argc, argv, NULL, pos, &npos, NULL, NULL)) return EXIT_USAGE;
+    if (npos) {
+        fprintf(stderr, "spotlight init: unexpected argument '%s' (the hub is given with --db)\n", pos[0]);
+        return EXIT_USAGE;
+    }
+    int existed = access(db, F_OK) == 0;
+    hub h;
+    int rc = hub_open(&h, db, 1);
+    if (rc) return rc;
+    char *secret = NULL;
+    if (store_meta_get(h.store, "secret", &secret) == SP_OK && !secret) {
+        /* the server's own secret (session keys, keyed hashes): generated
+         * here, never a default */
+        unsigned char key[32];
+        char hex[65];
+        randombytes_buf(key, sizeof key);
+        sodium_bin2hex(hex, sizeof hex, key, sizeof key);
+        sodium_memzero(key, sizeof key);
+        if (store_meta_set(h.store, "secret", hex)) {
+            fprintf(stderr, "spotlight init: cannot write the hub's secret: %s\n", store_errmsg(h.store));
+            rc = EXIT_OTHER;
+        }
+        sodium_memzero(hex, sizeof hex);
+    }
+    free(secret);
+    if (!rc)
+        printf("%s %s (codebook %s)\n", existed ? "hub is ready:" : "created hub", db, h.cb->version);
+    hub_close(&h);
+    return rc;
+}
+
+/* ------------------------------------------------------------ import */
+
+static int cmd_import(const char *db, int argc, char **argv)
+{
+    const char *org = NULL, *mapping = NULL, *sheet = NULL, *format = NULL;
+    int dry = 0, replace = 0, quiet = 0;
+    opt opts[] = {{"--org", 1, &org, NULL},         {"--mapping", 1, &mapping, NULL},
+                  {"--sheet", 1, &sheet, NULL},     {"--format", 1, &format, NULL},
+                  {"--dry-run", 0, NULL, &dry},     {"--replace", 0, NULL, &replace},
+                  {"--quiet", 0, NULL, &quiet},     {NULL, 0, NULL, NULL}};
+    char **pos = sp_xcalloc((size_t)argc + 1, sizeof *pos);
+    int npos, rc = parse_opts("import", argc, argv, opts, pos, &npos, NULL, NULL);
+    if (rc) goto out;
+    if (!org || !*org) {
+        fprintf(stderr, "spotlight import: say which organisation reports the records: --org NAME\n");
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (npos == 0) {
+        fprintf(stderr, "spotlight import: name at least one file (CSV, XLSX or JSON; - for standard input)\n");
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    sp_format fmt = SP_FMT_AUTO;
+    if (format) {
+        if (strcmp(format, "csv") == 0) fmt = SP_FMT_CSV;
+        else if (strcmp(format, "xlsx") == 0) fmt = SP_FMT_XLSX;
+        else if (strcmp(format, "json") == 0) fmt = SP_FMT_JSON;
+        else {
+            fprintf(stderr, "spotlight import: --format is csv, xlsx or json, not '%s'\n", format);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+    }
+    hub h;
+    if ((rc = hub_open(&h, db, 0))) goto out;
+    import_opts io = {org, mapping, sheet, fmt, dry, replace, !quiet && isatty(2), 0};
+    for (int i = 0; i < npos; i++) {
+        sp_err err;
+        import_result res;
+        sp_err_init(&err);
+        int r = import_file(h.store, h.cb, pos[i], &io, &res, &err);
+        if (err.n) sp_err_print(&err, stderr);
+        if (r == SP_OK) {
+            if (dry)
+                printf("%s: %lld rows checked, no errors (dry run: nothing stored)\n", pos[i], res.rows);
+            else
+                printf("%s: %lld records stored as submission %lld for %s%s\n", pos[i], res.stored,
+                       res.submission_id, org, res.org_created ? " (new organisation)" : "");
+            if (res.replaced) printf("%s: %lld earlier records replaced\n", pos[i], res.replaced);
+        } else {
+            if (r == SP_EINPUT || r == SP_ELIMIT)
+                fprintf(stderr, "%s: refused: %zu error%s in %lld rows; nothing was stored\n", pos[i],
+                        err.count, err.count == 1 ? "" : "s", res.rows);
+            if (rc != EXIT_OTHER)
+                rc = (r == SP_EINPUT || r == SP_EEXIST || r == SP_ELIMIT) ? EXIT_REFUSED : EXIT_OTHER;
+        }
+        sp_err_free(&err);
+    }
+    hub_close(&h);
+out:
+    free(pos);
+    return rc;
+}
+
+/* ------------------------------------------------------------ org */
+
+static int cmd_org(const char *db, int argc, char **argv)
+{
+    const char *country = NULL;
+    opt opts[] = {{"--country", 1, &country, NULL}, {NULL, 0, NULL, NULL}};
+    char **pos = sp_xcalloc((size_t)argc + 1, sizeof *pos);
+    int npos, rc = parse_opts("org", argc, argv, opts, pos, &npos, NULL, NULL);
+    hub h;
+    int opened = 0;
+    if (rc) goto out;
+    const char *sub = npos ? pos[0] : "list";
+    if (!((strcmp(sub, "add") == 0 && npos == 2) || (strcmp(sub, "list") == 0 && npos <= 1) ||
+          (strcmp(sub, "set-country") == 0 && npos == 3))) {
+        fprintf(stderr, "usage: spotlight org add NAME [--country CC] | org list | "
+                        "org set-country NAME CC\n");
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if ((rc = hub_open(&h, db, 0))) goto out;
+    opened = 1;
+    const char *cc_in = strcmp(sub, "set-country") == 0 ? pos[2] : country;
+    const gz_country *gc = NULL;
+    if (cc_in) {
+        gc = gazetteer_country(h.gaz, cc_in, strlen(cc_in));
+        if (!gc) {
+            fprintf(stderr, "spotlight org: '%s' is not a country (use an ISO 3166-1 code such as TH or a name)\n",
+                    cc_in);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+    }
+    if (strcmp(sub, "add") == 0) {
+        long long id;
+        const char *name = pos[1];
+        size_t nl = strlen(name);
+        if (nl == 0 || nl > 200 || !sp_utf8_valid(name, nl)) {
+            fprintf(stderr, "spotlight org add: a name is 1 to 200 bytes of UTF-8\n");
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        int r = store_org_add(h.store, name, gc ? gc->alpha2 : NULL, &id);
+        if (r == SP_EEXIST) {
+            fprintf(stderr, "spotlight org add: '%s' already exists\n", name);
+            rc = EXIT_REFUSED;
+        } else if (r) {
+            fprintf(stderr, "spotlight org add: %s\n", store_errmsg(h.store));
+            rc = EXIT_OTHER;
+        } else {
+            printf("added organisation %lld: %s%s%s%s\n", id, name, gc ? " (" : "",
+                   gc ? gc->name : "", gc ? (gc->region && *gc->region ? ", " : ")") : "");
+            if (gc && gc->region && *gc->region) printf("%s)\n", gc->region);
+        }
+    } else if (strcmp(sub, "set-country") == 0) {
+        sp_org o;
+        if (store_org_find(h.store, pos[1], &o) != SP_OK) {
+            fprintf(stderr, "spotlight org set-country: no organisation named '%s'\n", pos[1]);
+            rc = EXIT_REFUSED;
+            goto out;
+        }
+        if (store_org_set_country(h.store, o.id, gc->alpha2)) {
+            fprintf(stderr, "spotlight org set-country: %s\n", store_errmsg(h.store));
+            rc = EXIT_OTHER;
+        } else {
+            printf("%s: country %s (%s)\n", o.name, gc->alpha2, gc->name);
+        }
+        store_org_free(&o);
+    } else {
+        sp_org *list = NULL;
+        size_t n = 0;
+        if (store_org_list(h.store, &list, &n)) {
+            fprintf(stderr, "spotlight org list: %s\n", store_errmsg(h.store));
+            rc = EXIT_OTHER;
+            goto out;
+        }
+        printf("%-4s  %-40s  %-7s  %-10s  %s\n", "id", "organisation", "country", "region", "records");
+        for (size_t i = 0; i < n; i++) {
+            printf("%-4lld  %-40s  %-7s  %-10s  %lld\n", list[i].id, list[i].name,
+                   list[i].country ? list[i].country : "?", list[i].region ? list[i].region : "?",
+                   list[i].records);
+            store_org_free(&list[i]);
+        }
+        free(list);
+    }
+out:
+    if (opened) hub_close(&h);
+    free(pos);
+    return rc;
+}
+
+/* ------------------------------------------------------------ submissions */
+
+static int cmd_submissions(const char *db, int argc, char **argv)
+{
+    const char *org = NULL;
+    opt opts[] = {{"--org", 1, &org, NULL}, {NULL, 0, NULL, NULL}};
+    char **pos = sp_xcalloc((size_t)argc + 1, sizeof *pos);
+    int npos, rc = parse_opts("submissions", argc, argv, opts, pos, &npos, NULL, NULL);
+    free(pos);
+    if (rc) return rc;
+    hub h;
+    if ((rc = hub_open(&h, db, 0))) return rc;
+    long long org_id = 0;
+    if (org) {
+        sp_org o;
+        if (store_org_find(h.store, org, &o) != SP_OK) {
+            fprintf(stderr, "spotlight submissions: no organisation named '%s'\n", org);
+            hub_close(&h);
+            return EXIT_REFUSED;
+        }
+        org_id = o.id;
+        store_org_free(&o);
+    }
+    sp_submission *list = NULL;
+    size_t n = 0;
+    if (store_submission_list(h.store, org_id, &list, &n)) {
+        fprintf(stderr, "spotlight submissions: %s\n", store_errmsg(h.store));
+        rc = EXIT_OTHER;
+    } else {
+        printf("%-5s  %-20s  %-30s  %8s  %-9s  %s\n", "id", "when", "organisation", "records", "status", "file");
+        for (size_t i = 0; i < n; i++) {
+            printf("%-5lld  %-20s  %-30s  %8lld  %-9s  %s%s\n", list[i].id, list[i].created,
+                   list[i].org_name, list[i].rows, list[i].status, list[i].filename,
+                   list[i].synthetic ? " (synthetic)" : "");
+            store_submission_free(&list[i]);
+        }
+        free(list);
+    }
+    hub_close(&h);
+    return rc;
+}
+
+/* ------------------------------------------------------------ stats */
+
+static int cmd_stats(const char *db, int argc, char **argv)
+{
+    const char *bands = NULL;
+    int json = 0;
+    opt opts[] = {{"--json", 0, NULL, &json}, {"--bands", 1, &bands, NULL}, {NULL, 0, NULL, NULL}};
+    char **pos = sp_xcalloc((size_t)argc + 1, sizeof *pos);
+    char **filt = sp_xcalloc((size_t)argc + 1, sizeof *filt);
+    int npos, nfilt, rc = parse_opts("stats", argc, argv, opts, pos, &npos, filt, &nfilt);
+    hub h;
+    int opened = 0;
+    stats_filter sf;
+    stats_filter_init(&sf);
+    sp_err err;
+    sp_err_init(&err);
+    stats_table *t = NULL;
+    if (rc) goto out;
+    size_t ntables;
+    const char *const *names = stats_table_names(&ntables);
+    if (npos != 1) {
+        fprintf(stderr, "usage: spotlight stats [--json] [--bands default|ctdc] [filters] TABLE\ntables:");
+        for (size_t i = 0; i < ntables; i++) fprintf(stderr, " %s", names[i]);
+        fprintf(stderr, "\n");
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    stats_opts so = {STATS_BANDS_DEFAULT};
+    if (bands && stats_bands_parse(bands, &so.bands)) {
+        fprintf(stderr, "spotlight stats: --bands is default or ctdc, not '%s'\n", bands);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if ((rc = hub_open(&h, db, 0))) goto out;
+    opened = 1;
+    int r = stats_filter_parse(&sf, h.cb, nfilt, filt, &err);
+    if (r) {
+        sp_err_print(&err, stderr);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    r = stats_compute(h.store, h.cb, pos[0], &sf.f, &so, &t, &err);
+    if (r) {
+        sp_err_print(&err, stderr);
+        rc = r == SP_EUSAGE ? EXIT_USAGE : EXIT_OTHER;
+        goto out;
+    }
+    r = json ? stats_print_json(t, stdout) : stats_print_text(t, stdout);
+    if (r) rc = EXIT_OTHER;
+out:
+    stats_table_free(t);
+    stats_filter_free(&sf);
+    sp_err_free(&err);
+    if (opened) hub_close(&h);
+    free(pos);
+    free(filt);
+    return rc;
+}
+
+/* ------------------------------------------------------------ export */
+
+static int cmd_export(const char *db, int argc, char **argv)
+{
+    const char *format = "csv", *mapping = NULL, *out_path = "-";
+    int sensitive = 0;
+    opt opts[] = {{"--format", 1, &format, NULL},
+                  {"--mapping", 1, &mapping, NULL},
+                  {"--out", 1, &out_path, NULL},
+                  {"--include-sensitive", 0, NULL, &sensitive},
+                  {NULL, 0, NULL, NULL}};
+    char **pos = sp_xcalloc((size_t)argc + 1, sizeof *pos);
+    char **filt = sp_xcalloc((size_t)argc + 1, sizeof *filt);
+    int npos, nfilt, rc = parse_opts("export", argc, argv, opts, pos, &npos, filt, &nfilt);
+    hub h;
+    int opened = 0;
+    stats_filter sf;
+    stats_filter_init(&sf);
+    sp_err err;
+    sp_err_init(&err);
+    if (rc) goto out;
+    if (npos) {
+        fprintf(stderr, "spotlight export: unexpected argument '%s' (write to a file with --out FILE)\n", pos[0]);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    export_format fmt;
+    if (strcmp(format, "csv") == 0) fmt = EXPORT_CSV;
+    else if (strcmp(format, "json") == 0) fmt = EXPORT_JSON;
+    else if (strcmp(format, "xlsx") == 0) fmt = EXPORT_XLSX;
+    else {
+        fprintf(stderr, "spotlight export: --format is csv, json or xlsx, not '%s'\n", format);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (fmt == EXPORT_XLSX && strcmp(out_path, "-") == 0 && isatty(1)) {
+        fprintf(stderr, "spotlight export: an XLSX file is binary; write it with --out FILE.xlsx\n");
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if ((rc = hub_open(&h, db, 0))) goto out;
+    opened = 1;
+    if (stats_filter_parse(&sf, h.cb, nfilt, filt, &err)) {
+        sp_err_print(&err, stderr);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    int r = export_records(h.store, h.cb, &sf.f, fmt, mapping, sensitive, out_path, &err);
+    if (r) rc = report_err("export", &err, r);
+out:
+    stats_filter_free(&sf);
+    sp_err_free(&err);
+    if (opened) hub_close(&h);
+    free(pos);
+    free(filt);
+    return rc;
+}
+
+/* ------------------------------------------------------------ demo */
+
+static int cmd_demo(const char *db, int argc, char **argv)
+{
+    const char *records = NULL, *seed_s = NULL, *csv = NULL;
+    opt opts[] = {{"--records", 1, &records, NULL},
+                  {"--seed", 1, &seed_s, NULL},
+                  {"--export-csv", 1, &csv, NULL},
+                  {NULL, 0, NULL, NULL}};
+    char *pos[4];
+    int npos, rc;
+    if (argc > 8) {
+        fprintf(stderr, "usage: spotlight demo [--records N] [--seed S] [--export-csv FILE]\n");
+        return EXIT_USAGE;
+    }
+    if ((rc = parse_opts("demo", argc, argv, opts, pos, &npos, NULL, NULL))) return rc;
+    if (npos) {
+        fprintf(stderr, "spotlight demo: unexpected argument '%s'\n", pos[0]);
+        return EXIT_USAGE;
+    }
+    long long n = 5000, seed = 1;
+    if (records && (rc = parse_count("demo", "--records", records, 1, 100000000LL, &n))) return rc;
+    if (seed_s && (rc = parse_count("demo", "--seed", seed_s, 0, 0x7fffffffffffffffLL, &seed))) return rc;
+    sp_err err;
+    sp_err_init(&err);
+    hub h;
+    if (csv) {
+        if ((rc = hub_open(&h, NULL, 0))) return rc;
+        FILE *out = strcmp(csv, "-") == 0 ? stdout : fopen(csv, "wb");
+        if (!out) {
+            fprintf(stderr, "spotlight demo: cannot write %s: %s\n", csv, strerror(errno));
+            hub_close(&h);
+            return EXIT_OTHER;
+        }
+        int r = demo_write_csv(out, h.cb, n, (uint64_t)seed, &err);
+        if (out != stdout && fclose(out) != 0 && !r) r = SP_EIO;
+        if (r) rc = report_err("demo", &err, r);
+        else if (out != stdout)
+            fprintf(stderr, "wrote %lld synthetic records to %s\n", n, csv);
+    } else {
+        if ((rc = hub_open(&h, db, 1))) return rc;
+        int r = demo_fill(h.store, h.cb, n, (uint64_t)seed, &err);
+        if (r) rc = report_err("demo", &err, r);
+        else printf("added %lld synthetic demo records to %s\n", n, db);
+    }
+    sp_err_free(&err);
+    hub_close(&h);
+    return rc;
+}
+
+/* ------------------------------------------------------------ codebook */
+
+static int cmd_codebook(const char *db, int argc, char **argv)
+{
+    int md = 0, json = 0;
+    opt opts[] = {{"--markdown", 0, NULL, &md}, {"--json", 0, NULL, &json}, {NULL, 0, NULL, NULL}};
+    char *pos[4];
+    int npos, rc;
+    (void)db;
+    if (argc > 4) return EXIT_USAGE;
+    if ((rc = parse_opts("codebook", argc, argv, opts, pos, &npos, NULL, NULL))) return rc;
+    hub h;
+    if ((rc = hub_open(&h, NULL, 0))) return rc;
+    if (json) {
+        size_t len;
+        const char *data = embed_get("codebook/codebook.json", &len);
+        fwrite(data, 1, len, stdout);
+    } else if (md) {
+        if (codebook_write_markdown(h.cb, stdout)) rc = EXIT_OTHER;
+    } else {
+        printf("codebook %s: %zu fields\n", h.cb->version, h.cb->nfields);
+        for (size_t i = 0; i < h.cb->nfields; i++) {
+            const cb_field *f = &h.cb->fields[i];
+            printf("  %-26s %-9s %s%s%s\n", f->name, codebook_type_name(f->type), f->label,
+                   f->required ? " (required)" : "", f->sensitive ? " (sensitive)" : "");
+        }
+        printf("(spotlight codebook --markdown for the full standard)\n");
+    }
+    hub_close(&h);
+    return rc;
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+static int cmd_help(const char *db, int argc, char **argv);
+static int cmd_version(const char *db, int argc, char **argv)
+{
+    (void)db, (void)argc, (void)argv;
+    printf("spotlight %s\n", SPOTLIGHT_VERSION);
+    return EXIT_DONE;
+}
+
+static const command commands[] = {
+    {"init", cmd_init, "create a hub, or bring an existing one up to date",
+     "spotlight init [--db FILE]\n\n"
+     "Creates the hub (a SQLite file) with its own secret, or upgrades an\n"
+     "existing hub's schema. Safe to run again.\n"},
+    {"import", cmd_import, "validate and store case records from CSV, XLSX or JSON files",
+     "spotlight import --org NAME [--mapping NAME|FILE] [--sheet NAME] [--format csv|xlsx|json]\n"
+     "                 [--dry-run] [--replace] [--quiet] FILE...\n\n"
+     "Each file is one submission, stored whole or not at all. Every problem is\n"
+     "reported as FILE:ROW: column 'C': value 'V': why [rule].\n"
+     "  --org NAME       the reporting organisation (added if new, country unknown)\n"
+     "  --mapping M      a built-in mapping (ctdc, ctdc-synthetic) or a mapping file\n"
+     "                   (docs/mappings.md); without it columns match codebook names\n"
+     "  --sheet NAME     the XLSX sheet to read (default: the first)\n"
+     "  --dry-run        check everything, store nothing\n"
+     "  --replace        accept a file already submitted, and replace this\n"
+     "                   organisation's records that have the same case references\n"
+     "  --quiet          no progress line\n"},
+    {"org", cmd_org, "add and list organisations",
+     "spotlight org add NAME [--country CC]\n"
+     "spotlight org list\n"
+     "spotlight org set-country NAME CC\n\n"
+     "The country (ISO 3166-1 code or name) gives the organisation's UN region,\n"
+     "which the --org-region filter uses.\n"},
+    {"submissions", cmd_submissions, "list submissions",
+     "spotlight submissions [--org NAME]\n"},
+    {"stats", cmd_stats, "print an aggregate table (text, or the API's JSON)",
+     "spotlight stats [--json] [--bands default|ctdc] [filters] TABLE\n\n"
+     "Tables: industries-by-year, origins, destinations, flows, nationality,\n"
+     "gender, age, recruitment, control. The JSON is the API's (docs/stats-json.md).\n"},
+    {"export", cmd_export, "stream records as CSV, JSON or XLSX",
+     "spotlight export [--format csv|json|xlsx] [--mapping htcds] [--out FILE]\n"
+     "                 [--include-sensitive] [filters]\n\n"
+     "Streams in constant memory. Cells that a spreadsheet would run as a\n"
+     "formula (=, +, -, @) are neutralised. Sensitive fields (indicators,\n"
+     "free text) are left out unless --include-sensitive.\n"},
+    {"demo", cmd_demo, "fill a hub with synthetic demo records, or write them as CSV",
+     "spotlight demo [--records N] [--seed S]\n"
+     "spotlight demo --export-csv FILE [--records N] [--seed S]\n\n"
+     "Synthetic records are flagged as such in the store and in every output.\n"
+     "The same seed gives the same records on every machine.\n"},
+    {"codebook", cmd_codebook, "show the data standard",
+     "spotlight codebook [--markdown | --json]\n"},
+    {"help", cmd_help, "help on a command", "spotlight help [COMMAND]\n"},
+    {"version", cmd_version, "print the version", "spotlight version\n"},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "spotlight: pooled, privacy-safe case data on trafficking into scam compounds\n\n"
+            "usage: spotlight [--db FILE] COMMAND [options]\n\n"
+            "The hub is --db FILE, else $SPOTLIGHT_DB, else ./spotlight.db.\n\ncommands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nexit codes: 0 done, 1 input refused (nothing stored), 2 usage error, 3 other error\n"
+                 "spotlight help COMMAND, and man ./docs/spotlight.1\n");
+}
+
+static int cmd_help(const char *db, int argc, char **argv)
+{
+    (void)db;
+    if (argc == 0) {
+        usage(stdout);
+        return EXIT_DONE;
+    }
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(commands[i].name, argv[0]) == 0) {
+            printf("%s", commands[i].usage);
+            if (strcmp(argv[0], "stats") == 0 || strcmp(argv[0], "export") == 0)
+                printf("\n%s", filter_help);
+            return EXIT_DONE;
+        }
+    }
+    fprintf(stderr, "spotlight help: no command '%s'\n", argv[0]);
+    return EXIT_USAGE;
+}
+
+int cli_main(int argc, char **argv)
+{
+    const char *db = getenv("SPOTLIGHT_DB");
+    if (!db || !*db) db = "spotlight.db";
+    if (sodium_init() < 0) {
+        fprintf(stderr, "spotlight: libsodium failed to start\n");
+        return EXIT_OTHER;
+    }
+    /* --db may stand anywhere; take it out of argv */
+    char **args = sp_xcalloc((size_t)argc + 1, sizeof *args);
+    int n = 0, rc;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--db") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "spotlight: --db needs a file name\n");
+                free(args);
+                return EXIT_USAGE;
+            }
+            db = argv[++i];
+        } else if (strncmp(argv[i], "--db=", 5) == 0) {
+            db = argv[i] + 5;
+        } else {
+            args[n++] = argv[i];
+        }
+    }
+    if (n == 0) {
+        usage(stderr);
+        free(args);
+        return EXIT_USAGE;
+    }
+    if (strcmp(args[0], "--help") == 0 || strcmp(args[0], "-h") == 0) {
+        usage(stdout);
+        free(args);
+        return EXIT_DONE;
+    }
+    if (strcmp(args[0], "--version") == 0) args[0] = "version";
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(commands[i].name, args[0]) == 0) {
+            /* "spotlight import --help" works like "spotlight help import" */
+            for (int k = 1; k < n; k++) {
+                if (strcmp(args[k], "--help") == 0 || strcmp(args[k], "-h") == 0) {
+                    printf("%s", commands[i].usage);
+                    free(args);
+                    return EXIT_DONE;
+                }
+            }
+            rc = commands[i].fn(db, n - 1, args + 1);
+            free(args);
+            return rc;
+        }
+    }
+    fprintf(stderr, "spotlight: no command '%s' (spotlight help lists them)\n", args[0]);
+    free(args);
+    return EXIT_USAGE;
+}
