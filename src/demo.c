@@ -660,9 +660,11 @@ void demo_gen_record(demo_gen *g, long long i, sp_record *rec, size_t *org_out)
             if (rng_pct(r, 35)) ind_x = &g->pool[rng_below(r, POOL_N)];
             else { make_indicator(r, &own); ind_x = &own; }
             int dup = 0;
-            for (int q = 0; q < j; q++) {
-                const cb_cell *c = record_group_cell(rec, g->indicators, (size_t)q, g->in_value);
-                if (c && c->text && !strcmp(c->text, ind_x->value)) dup = 1;
+            const rec_group *ig = &rec->groups[g->indicators];
+            const cb_field *igf = &g->cb->fields[g->indicators];
+            for (size_t q = 0; q < ig->nrows && g->in_value >= 0; q++) {
+                const cb_cell *c = &ig->cells[q * igf->nsub + (size_t)g->in_value];
+                if (c->text && !strcmp(c->text, ind_x->value)) dup = 1;
             }
             if (dup) continue;
             size_t row = rec->groups[g->indicators].nrows;
