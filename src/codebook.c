@@ -680,7 +680,7 @@ static int strip_thousands(const char *s, size_t n, char *tmp, size_t tmpsz, siz
     int commas = 0;
     if (n >= tmpsz) return 0;
     if (i < n && (s[i] == '-' || s[i] == '+')) tmp[o++] = s[i++];
-    for (; i < n && s[i] != '.'; i++) {
+    for (; i < n && s[i] != '.' && s[i] != 'e' && s[i] != 'E'; i++) {
         if (s[i] >= '0' && s[i] <= '9') { tmp[o++] = s[i]; digits++; continue; }
         if (s[i] != ',') return 0;
         /* a comma comes after 1-3 digits (first group) or exactly 3 */
