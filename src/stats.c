@@ -152,10 +152,10 @@ static int agg_run(sp_store *s, const sp_filter *f, const char *const *dims,
     }
     if (rc == SP_EUSAGE) {
         sp_err_add(err, NULL, 0, NULL, NULL, 0, "unknown-dimension",
-                   "the store cannot count by %s%s%s%s%s%s%s", dims[0],
+                   "the store cannot count by %s%s%s%s%s%s%s: %s", dims[0],
                    nd > 1 ? ", " : "", nd > 1 ? dims[1] : "",
                    nd > 2 ? ", " : "", nd > 2 ? dims[2] : "",
-                   nd > 3 ? ", " : "", nd > 3 ? dims[3] : "");
+                   nd > 3 ? ", " : "", nd > 3 ? dims[3] : "", store_errmsg(s));
         return SP_EUSAGE;
     }
     if (rc != SP_OK) {
@@ -952,10 +952,12 @@ static int where_field(const sp_codebook *cb, const char *name, size_t n,
         return sp_err_add(err, NULL, 0, "where", name, n, "sensitive-field",
                           "'%.*s' is sensitive and cannot be used to filter statistics",
                           (int)n, name);
-    if (f->type == CB_AGE)
+    /* an age filter matches the recorded range exactly ("age=18-24"); the
+     * store has no such test for an age inside a group */
+    if (f->type == CB_AGE && f->parent)
         return sp_err_add(err, NULL, 0, "where", name, n, "age-field",
-                          "'%.*s' is an age range and cannot be used with --where; "
-                          "see the age table", (int)n, name);
+                          "'%.*s' is an age range inside a group and cannot be used with --where",
+                          (int)n, name);
     *out = f;
     return SP_OK;
 }
