@@ -1240,6 +1240,39 @@ done:
 
 /* ------------------------------------------------------------ scan */
 
+/* The numbers codebook_parse puts beside the text, so a stored cell reads
+ * back exactly as it was parsed (integer: i and d; decimal: d and i
+ * truncated; year: i; date: i = YYYYMMDD; age: lo, hi and i = lo; code:
+ * i = value index, text the codebook's own string; country: i = ISO
+ * numeric). */
+static void cell_numbers(const sp_codebook *cb, const cb_field *f, cb_cell *c)
+{
+    const char *t = c->text;
+    switch (f->type) {
+    case CB_CODE: {
+        const cb_value *v = codebook_value(f, t, strlen(t));
+        if (v && strcmp(v->code, t) == 0) {
+            c->text = v->code;
+            c->i = v - f->values;
+        }
+        break;
+    }
+    case CB_COUNTRY: {
+        const gz_country *g = cb->gaz && strlen(t) == 2 ? gazetteer_alpha2(cb->gaz, t) : NULL;
+        if (g) c->i = g->numeric;
+        break;
+    }
+    case CB_INTEGER: c->d = (double)c->i; break;
+    case CB_DECIMAL: c->i = (long long)c->d; break;
+    case CB_AGE: c->i = c->lo; break;
+    case CB_DATE:
+        if (strlen(t) == 10 && t[4] == '-' && t[7] == '-')
+            c->i = atoll(t) * 10000 + atoll(t + 5) * 100 + atoll(t + 8);
+        break;
+    default: break;
+    }
+}
+
 /* Builds a cell from column i of st for field f (an age reads i, i+1);
  * strings are copied into the record's arena. Returns 0 if missing. */
 static int cell_from_col(sp_record *r, sqlite3_stmt *st, int i, const cb_field *f, cb_cell *c)
@@ -1269,6 +1302,7 @@ static int cell_from_col(sp_record *r, sqlite3_stmt *st, int i, const cb_field *
         c->text = sp_arena_strndup(&r->arena, t ? t : "", (size_t)sqlite3_column_bytes(st, i));
     }
     }
+    cell_numbers(r->cb, f, c);
     return 1;
 }
 
@@ -1279,6 +1313,11 @@ static void cell_from_text(sp_record *r, const cb_field *f, const char *t, size_
     c->text = sp_arena_strndup(&r->arena, t, n);
     if (f->type == CB_INTEGER || f->type == CB_YEAR) sp_parse_int(t, n, &c->i);
     else if (f->type == CB_DECIMAL) sp_parse_double(t, n, &c->d);
+    else if (f->type == CB_AGE) {
+        long long lo = 0, hi = 0;
+        if (parse_age(c->text, &lo, &hi) == 0) { c->lo = (int)lo; c->hi = (int)hi; }
+    }
+    cell_numbers(r->cb, f, c);
 }
 
 typedef struct cursor {
