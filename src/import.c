@@ -328,6 +328,13 @@ static size_t row_to_record(import_ctx *c, const sp_row *row, sp_record *r)
             const char *raw = row->cell[h];
             size_t n = row->len[h];
             if (sp_trim(&raw, n) == 0) continue;
+            if (p->nsrc > 1 && c->map) {
+                /* a value the mapping drops ("-99": unknown) lets the next
+                 * source column speak */
+                const char *t = mapping_translate(c->map, c->header[h], raw, sp_trim(&raw, n));
+                if (!t) t = mapping_translate(c->map, p->vfield, raw, sp_trim(&raw, n));
+                if (t && !*t) continue;
+            }
             take_cell(c, r, p, c->header[h], row->cell[h], row->len[h], row->row);
             took = 1;
         }
