@@ -736,8 +736,8 @@ static int synth_cb(const sp_record *r, const sp_record_meta *m, void *ud)
 }
 
 /* Are synthetic records among those matching f? With a "synthetic"
- * dimension in the store, one count; otherwise a scan that stops at the
- * first synthetic record. */
+ * dimension in the store, one count; otherwise, when some submission is
+ * synthetic, a scan that stops at the first synthetic record. */
 static int find_synthetic(ctx *x, int *out)
 {
     *out = 0;
@@ -750,8 +750,25 @@ static int find_synthetic(ctx *x, int *out)
                 *out = 1;
         return SP_OK;
     }
+    /* records take their submission's flag (import, demo): with no
+     * synthetic submission in the hub there is nothing to look for */
+    sp_submission *subs = NULL;
+    size_t nsubs = 0;
+    int any = 0;
+    int rc = store_submission_list(x->s, 0, &subs, &nsubs);
+    if (rc) {
+        sp_err_add(x->err, NULL, 0, NULL, NULL, 0, "store",
+                   "listing submissions failed: %s", store_errmsg(x->s));
+        return rc < 0 ? rc : SP_EDB;
+    }
+    for (size_t i = 0; i < nsubs; i++) {
+        any |= subs[i].synthetic != 0;
+        store_submission_free(&subs[i]);
+    }
+    free(subs);
+    if (!any) return SP_OK;
     int found = 0;
-    int rc = store_scan(x->s, x->f, synth_cb, &found);
+    rc = store_scan(x->s, x->f, synth_cb, &found);
     if (rc < 0) {
         sp_err_add(x->err, NULL, 0, NULL, NULL, 0, "store",
                    "reading records failed: %s", store_errmsg(x->s));

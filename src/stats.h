@@ -81,6 +81,9 @@ void stats_filter_free(stats_filter *sf);
  *   where              FIELD=VALUE, FIELD a top-level field or group.sub;
  *                      VALUE normalised with codebook_parse ("gender=Male"
  *                      becomes gender=male). Repeatable (SP_MAX_WHERE).
+ *                      A group sub-field matches any row; an age matches
+ *                      the recorded range exactly ("age=18-24"); sensitive
+ *                      fields are refused.
  * Bad key, field or value: SP_EINPUT with a sentence in err naming it. */
 int stats_filter_set(stats_filter *sf, const sp_codebook *cb, const char *key,
                      const char *value, sp_err *err);
