@@ -121,7 +121,8 @@ int stats_print_text(const stats_table *t, FILE *out);
 /* The JSON the API serves (docs/stats-json.md), one object and a newline. */
 int stats_print_json(const stats_table *t, FILE *out);
 /* The same as a jansson object (new reference; caller json_decref()s).
- * Declared as void* so this header needs no jansson. */
+ * Declared as void* so this header needs no jansson. Shares are rounded to
+ * 4 decimals: dump with JSON_REAL_PRECISION(10) to print them short. */
 void *stats_to_json(const stats_table *t);
 
 #endif
