@@ -363,7 +363,7 @@ static void XMLCALL on_doctype(void *ud, const XML_Char *name, const XML_Char *s
 static XML_Parser new_parser(xlsx_state *st, XML_StartElementHandler s,
                              XML_EndElementHandler e, XML_CharacterDataHandler c)
 {
-    XML_Parser p = XML_ParserCreate("UTF-8");
+    XML_Parser p = XML_ParserCreate(NULL);   /* UTF-8 or UTF-16, as declared */
     if (!p) return NULL;
     XML_SetUserData(p, st);
     XML_SetElementHandler(p, s, e);

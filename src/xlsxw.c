@@ -17,12 +17,16 @@
 #define XW_MAX_ROWS 1048576L
 #define XW_MAX_COLS 16384L
 #define XW_MAX_CHARS 32767    /* Excel's limit per cell, in UTF-16 units */
+#ifdef ZIP_LENGTH_TO_END      /* libzip >= 1.10: 0 means 0 bytes there */
+#define XW_TO_END ZIP_LENGTH_TO_END
+#else
+#define XW_TO_END 0
+#endif
 
 struct xlsxw {
     char *path;          /* the output, or "-" */
     char *sheet_name;    /* sanitised */
-    char *tmp_sheet;     /* the sheet XML being written */
-    FILE *f;
+    FILE *f;             /* the sheet XML: an unlinked temporary file */
     sp_err *err;
     int rc;              /* sticky first error */
     int in_row;
@@ -199,8 +203,14 @@ int xlsxw_open(xlsxw **wp, const char *path, const char *sheet_name, sp_err *err
     w->path = sp_xstrdup(path ? path : "-");
     w->err = err;
     w->sheet_name = clean_sheet_name(sheet_name);
-    int rc = make_temp(w, "sheet", &w->tmp_sheet, &w->f);
-    if (rc != SP_OK) {
+    char *tmp = NULL;
+    int rc = make_temp(w, "sheet", &tmp, &w->f);
+    if (rc == SP_OK) {
+        /* no name on disk from here on: victims' data cannot be left
+         * behind by a crash, and nobody else can open it */
+        unlink(tmp);
+        free(tmp);
+    } else {
         free(w->path);
         free(w->sheet_name);
         free(w);
@@ -397,15 +407,10 @@ int xlsxw_close(xlsxw *w)
     size_t wblen = 0;
     int to_stdout = strcmp(w->path, "-") == 0;
     if (!w->rc && w->in_row) xlsxw_row_end(w);
-    if (w->f) {
-        fputs("</sheetData></worksheet>", w->f);
-        if (fflush(w->f) != 0 || ferror(w->f))
-            xw_fail(w, SP_EIO, "xlsx-write", "writing the temporary sheet failed: %s",
-                    strerror(errno));
-        if (fclose(w->f) != 0 && !w->rc)
-            xw_fail(w, SP_EIO, "xlsx-write", "closing the temporary sheet failed");
-        w->f = NULL;
-    }
+    fputs("</sheetData></worksheet>", w->f);
+    if (fflush(w->f) != 0 || ferror(w->f))
+        xw_fail(w, SP_EIO, "xlsx-write", "writing the temporary sheet failed: %s",
+                strerror(errno));
     if (w->rc) goto done;
 
     const char *out = w->path;
@@ -432,7 +437,10 @@ int xlsxw_close(xlsxw *w)
         xw_fail(w, SP_EIO, "xlsx-write", "cannot assemble the workbook: %s", zip_strerror(za));
         goto done;
     }
-    zip_source_t *sheet = zip_source_file(za, w->tmp_sheet, 0, 0);
+    /* libzip takes the FILE and closes it, whatever happens next */
+    rewind(w->f);        /* libzip 1.7 reads from where the FILE stands */
+    zip_source_t *sheet = zip_source_filep(za, w->f, 0, XW_TO_END);
+    if (sheet) w->f = NULL;
     if (!sheet || zip_file_add(za, "xl/worksheets/sheet1.xml", sheet, ZIP_FL_ENC_UTF_8) < 0) {
         if (sheet) zip_source_free(sheet);
         xw_fail(w, SP_EIO, "xlsx-write", "cannot assemble the workbook: %s", zip_strerror(za));
@@ -448,7 +456,7 @@ done:
     if (za) zip_discard(za);
     free(wb);
     if (tmp_zip) { unlink(tmp_zip); free(tmp_zip); }
-    if (w->tmp_sheet) { unlink(w->tmp_sheet); free(w->tmp_sheet); }
+    if (w->f) fclose(w->f);
     int rc = w->rc;
     free(w->path);
     free(w->sheet_name);

@@ -1,8 +1,9 @@
 /* xlsxw.h -- a streaming XLSX writer: one sheet, any number of rows, in
  * constant memory.
  *
- * The sheet XML goes to a private temporary file (mode 0600, next to the
- * output, unlinked on close or failure); xlsxw_close() packs it with the
+ * The sheet XML goes to a private temporary file (created 0600 next to the
+ * output and unlinked at once, so a crash leaves nothing behind);
+ * xlsxw_close() packs it with the
  * small fixed parts into the zip. Path "-" writes the finished zip to
  * standard output.
  *

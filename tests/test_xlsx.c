@@ -754,6 +754,29 @@ TEST(writer_stdout)
     sp_err_free(&e);
 }
 
+TEST(writer_leaves_no_named_temp_file)
+{
+    char dir[] = "/tmp/test_xlsxw_dir_XXXXXX";
+    ASSERT_NOT_NULL(mkdtemp(dir));
+    char path[128], cmd[256];
+    snprintf(path, sizeof path, "%s/out.xlsx", dir);
+    sp_err e;
+    sp_err_init(&e);
+    xlsxw *w;
+    ASSERT_EQ(xlsxw_open(&w, path, NULL, &e), SP_OK);
+    ASSERT_EQ(xlsxw_row_begin(w), SP_OK);
+    ASSERT_EQ(xlsxw_cell_str(w, "victim name", 11), SP_OK);
+    ASSERT_EQ(xlsxw_row_end(w), SP_OK);
+    snprintf(cmd, sizeof cmd, "test -z \"$(ls -A %s)\"", dir);   /* nothing named on disk */
+    ASSERT_EQ(system(cmd), 0);
+    ASSERT_EQ(xlsxw_close(w), SP_OK);
+    snprintf(cmd, sizeof cmd, "test \"$(ls -A %s)\" = out.xlsx", dir);
+    ASSERT_EQ(system(cmd), 0);
+    unlink(path);
+    rmdir(dir);
+    sp_err_free(&e);
+}
+
 TEST(writer_errors)
 {
     sp_err e;
@@ -801,4 +824,5 @@ TEST_LIST(real_glotip, real_ctdc_sheets, real_htcds, shared_strings_rich_and_esc
           gaps_missing_refs_empty_rows, prefixed_names_and_absolute_target, not_zip_not_xlsx,
           malformed_xml_after_good_rows, bad_shared_string_index, doctype_refused,
           cell_too_long_and_too_many_columns, too_many_columns, zip_bomb_declared_size,
-          writer_round_trip, writer_many_rows_constant_memory, writer_stdout, writer_errors)
+          writer_round_trip, writer_many_rows_constant_memory, writer_stdout,
+          writer_leaves_no_named_temp_file, writer_errors)
