@@ -275,9 +275,12 @@ static void load_field(loader *L, json_t *o, cb_field *f, cb_field *parent, int 
     f->multiple = get_bool(L, o, "multiple", where);
     f->sensitive = get_bool(L, o, "sensitive", where);
     f->deprecated = get_bool(L, o, "deprecated", where);
-    /* free text may say anything about a person, and everything in a
-     * sensitive group is sensitive: never published */
-    if (f->type == CB_TEXT || (parent && parent->sensitive)) f->sensitive = 1;
+    /* free text may say anything about a person, so it is sensitive unless
+     * the codebook says otherwise on purpose ("sensitive": false, as for
+     * the names of places); everything in a sensitive group is sensitive */
+    if ((f->type == CB_TEXT && !json_object_get(o, "sensitive")) ||
+        (parent && parent->sensitive))
+        f->sensitive = 1;
 
     int has_min, has_max;
     long long mn = 0, mx = 0;
