@@ -2,7 +2,7 @@
 # `make demo`, `make bench`, `make fuzz`. See README.md.
 
 CC       ?= gcc
-PKGS     := sqlite3 jansson libzip expat libsodium
+PKGS     := sqlite3 jansson libzip expat libsodium zlib
 WARN     := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 CPPFLAGS := -D_DEFAULT_SOURCE -Isrc -Ibuild
 OPT      ?= -O2 -g
@@ -19,6 +19,8 @@ OBJ      := $(patsubst src/%.c,build/rel/%.o,$(SRC)) build/rel/embed_data.o
 AOBJ     := $(patsubst src/%.c,build/asan/%.o,$(SRC)) build/asan/embed_data.o
 
 .PHONY: all deps test unit e2e bench fuzz demo serve docs clean
+# keep objects that pattern rules build on the way to a binary
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 all: deps spotlight
