@@ -144,6 +144,48 @@ int sp_buf_printf(sp_buf *b, const char *fmt, ...)
     return rc;
 }
 
+int sp_buf_add_html(sp_buf *b, const char *s, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, run = 0;
+    int rc = SP_OK;
+    while (i < n && !rc) {
+        unsigned c = p[i];
+        const char *rep = NULL;
+        size_t adv = 1;
+        if (c == '&') rep = "&amp;";
+        else if (c == '<') rep = "&lt;";
+        else if (c == '>') rep = "&gt;";
+        else if (c == '"') rep = "&quot;";
+        else if (c == '\'') rep = "&#39;";
+        else if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f) rep = "";
+        else if (c >= 0x80) {
+            size_t k = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+            if (k && i + k <= n && sp_utf8_valid(s + i, k)) {
+                i += k;
+                run += k;
+                continue;
+            }
+            rep = "\xEF\xBF\xBD"; /* U+FFFD */
+        } else {
+            i++;
+            run++;
+            continue;
+        }
+        if (run) rc = sp_buf_add(b, s + i - run, run);
+        run = 0;
+        if (!rc) rc = sp_buf_adds(b, rep);
+        i += adv;
+    }
+    if (!rc && run) rc = sp_buf_add(b, s + i - run, run);
+    return rc;
+}
+
+int sp_buf_add_htmls(sp_buf *b, const char *s)
+{
+    return sp_buf_add_html(b, s, strlen(s));
+}
+
 char *sp_buf_steal(sp_buf *b)
 {
     char *p = b->data ? b->data : sp_xstrdup("");

@@ -53,6 +53,11 @@ int sp_buf_addc(sp_buf *b, char c);
 int sp_buf_adds(sp_buf *b, const char *s);
 int sp_buf_printf(sp_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Appends s escaped for HTML and XML text or attribute values (& < > " '),
+ * dropping control characters and replacing invalid UTF-8 with U+FFFD.
+ * The one escape every page, SVG and report uses. */
+int sp_buf_add_html(sp_buf *b, const char *s, size_t n);
+int sp_buf_add_htmls(sp_buf *b, const char *s);
 char *sp_buf_steal(sp_buf *b);  /* caller frees; b is then as after sp_buf_free */
 
 /* ---- arena: many small strings freed at once (one per row, one per
