@@ -500,8 +500,11 @@ void demo_gen_record(demo_gen *g, long long i, sp_record *rec, size_t *org_out)
     char tmp[96];
     snprintf(tmp, sizeof tmp, "DEMO-%s-%06lld", od->o.code, i + 1);
     put(rec, g->case_ref, sp_arena_strdup(&rec->arena, tmp));
-    if (!rng_pct(r, 1)) put_int(rec, g->year, year);
-    if (rng_pct(r, 60) && g->date >= 0) {
+    /* a record without a year has no date either (import would otherwise
+     * derive the year from the date, and the two paths would differ) */
+    int has_year = !rng_pct(r, 1);
+    if (has_year) put_int(rec, g->year, year);
+    if (rng_pct(r, 60) && has_year && g->date >= 0) {
         static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
         int m = rng_range(r, 1, 12), d = rng_range(r, 1, mdays[m - 1]);
         snprintf(tmp, sizeof tmp, "%04d-%02d-%02d", year, m, d);

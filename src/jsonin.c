@@ -9,8 +9,12 @@
  * integers without ".0"; reals with the fewest digits (15..17) that read
  * back as the same double; true/false as "true"/"false"; null as an empty
  * cell; an array of scalars joined with ";" (multi-valued fields, as the
- * CSV files write them). A nested object, or an array holding an object or
- * array, is an error naming the row and key. Row numbers are those a
+ * CSV files write them). An array of objects is a repeating group, as
+ * `spotlight export --format json` writes places and indicators: element k
+ * of "exploitation" with key "country" becomes the column
+ * "exploitation_<k>_country", the flat layout's name. A nested object, an
+ * array mixing objects and scalars, or anything nested deeper is an error
+ * naming the row and key. Row numbers are those a
  * spreadsheet would show: the header is row 1, object k (1-based) is row
  * k + 1.
  *
@@ -30,9 +34,15 @@ typedef struct jsonin {
     char *name;
     int failed;
     int header_done;
-    char **keys;           /* header: the key union */
+    char **keys;           /* header: the key union (flattened names) */
     size_t *keylen;
     size_t nkeys;
+    char **top;            /* per column: the record's key ... */
+    size_t *toplen;
+    long *elem;            /* ... the group element (0-based) or -1 ... */
+    char **sub;            /* ... and the element's key, or NULL */
+    size_t *sublen;
+    unsigned char *emptyonly; /* plain column seen only as [] so far */
     sp_buf cellbuf;        /* the current row's cells, back to back */
     size_t *off, *lens;
     const char **cells;
@@ -79,6 +89,62 @@ static int put_scalar(sp_buf *b, const json_t *v)
     }
 }
 
+/* Adds a header column for `key` (or for element `elem`'s `sub` key of a
+ * group) unless it is there already. */
+static int add_column(jsonin *j, sp_map *seen, size_t *cap, const char *key, size_t klen,
+                      long elem, const char *sub, size_t sublen, int empty, long row,
+                      sp_err *err)
+{
+    sp_buf name;
+    int dummy, rc = SP_OK;
+    sp_buf_init(&name, 2 * SP_MAX_CELL + 32);
+    if (klen > SP_MAX_CELL || sublen > SP_MAX_CELL) {
+        sp_err_add(err, j->name, row, NULL, NULL, 0, "cell-too-long",
+                   "a key longer than %d bytes", SP_MAX_CELL);
+        rc = SP_ELIMIT;
+        goto done;
+    }
+    sp_buf_add(&name, key, klen);
+    if (elem >= 0) {
+        sp_buf_printf(&name, "_%ld_", elem + 1);
+        sp_buf_add(&name, sub, sublen);
+    }
+    if (sp_map_get(seen, name.data, name.len, &dummy)) {
+        if (!empty) j->emptyonly[dummy] = 0;
+        goto done;
+    }
+    if (j->nkeys >= SP_MAX_COLS) {
+        sp_err_add(err, j->name, row, NULL, NULL, 0, "too-many-columns",
+                   "the records have more than %d different keys", SP_MAX_COLS);
+        rc = SP_ELIMIT;
+        goto done;
+    }
+    sp_map_put(seen, name.data, name.len, (int)j->nkeys);
+    if (j->nkeys == *cap) {
+        *cap = *cap ? *cap * 2 : 16;
+        j->keys = sp_xrealloc(j->keys, *cap * sizeof *j->keys);
+        j->keylen = sp_xrealloc(j->keylen, *cap * sizeof *j->keylen);
+        j->top = sp_xrealloc(j->top, *cap * sizeof *j->top);
+        j->toplen = sp_xrealloc(j->toplen, *cap * sizeof *j->toplen);
+        j->elem = sp_xrealloc(j->elem, *cap * sizeof *j->elem);
+        j->sub = sp_xrealloc(j->sub, *cap * sizeof *j->sub);
+        j->sublen = sp_xrealloc(j->sublen, *cap * sizeof *j->sublen);
+        j->emptyonly = sp_xrealloc(j->emptyonly, *cap * sizeof *j->emptyonly);
+    }
+    size_t k = j->nkeys++;
+    j->keylen[k] = name.len;
+    j->keys[k] = sp_buf_steal(&name);
+    j->top[k] = sp_xstrndup(key, klen);
+    j->toplen[k] = klen;
+    j->elem[k] = elem;
+    j->sub[k] = sub ? sp_xstrndup(sub, sublen) : NULL;
+    j->sublen[k] = sublen;
+    j->emptyonly[k] = (unsigned char)empty;
+done:
+    sp_buf_free(&name);
+    return rc;
+}
+
 /* Builds the header (key union in order of first appearance) and checks
  * that every element is an object. */
 static int build_header(jsonin *j, sp_err *err)
@@ -99,32 +165,59 @@ static int build_header(jsonin *j, sp_err *err)
         size_t klen;
         json_t *v;
         json_object_keylen_foreach(o, key, klen, v) {
-            int dummy;
-            (void)v;
-            if (sp_map_get(&seen, key, klen, &dummy)) continue;
-            if (j->nkeys >= SP_MAX_COLS) {
-                sp_err_add(err, j->name, (long)i + 2, NULL, NULL, 0, "too-many-columns",
-                           "the records have more than %d different keys", SP_MAX_COLS);
-                rc = SP_ELIMIT;
+            if (json_is_array(v) && json_array_size(v) > 0 &&
+                json_is_object(json_array_get(v, 0))) {
+                /* a repeating group: one column per element and sub-key */
+                for (size_t e = 0; e < json_array_size(v) && rc == SP_OK; e++) {
+                    json_t *el = json_array_get(v, e);
+                    if (!json_is_object(el)) {
+                        rc = sp_err_add(err, j->name, (long)i + 2, key, NULL, 0, "json-nested",
+                                        "a list that mixes objects with other values");
+                        goto done;
+                    }
+                    const char *sk;
+                    size_t sklen;
+                    json_t *sv;
+                    json_object_keylen_foreach(el, sk, sklen, sv) {
+                        (void)sv;
+                        if ((rc = add_column(j, &seen, &cap, key, klen, (long)e, sk, sklen, 0,
+                                             (long)i + 2, err)))
+                            goto done;
+                    }
+                }
+                continue;
+            }
+            int empty = json_is_array(v) && json_array_size(v) == 0;
+            if ((rc = add_column(j, &seen, &cap, key, klen, -1, NULL, 0, empty, (long)i + 2,
+                                 err)))
                 goto done;
-            }
-            if (klen > SP_MAX_CELL) {
-                sp_err_add(err, j->name, (long)i + 2, NULL, NULL, 0, "cell-too-long",
-                           "a key longer than %d bytes", SP_MAX_CELL);
-                rc = SP_ELIMIT;
-                goto done;
-            }
-            sp_map_put(&seen, key, klen, (int)j->nkeys);
-            if (j->nkeys == cap) {
-                cap = cap ? cap * 2 : 16;
-                j->keys = sp_xrealloc(j->keys, cap * sizeof *j->keys);
-                j->keylen = sp_xrealloc(j->keylen, cap * sizeof *j->keylen);
-            }
-            j->keys[j->nkeys] = sp_xstrndup(key, klen);
-            j->keylen[j->nkeys] = klen;
-            j->nkeys++;
         }
     }
+    /* an empty list said nothing about the shape: if the key turned out to
+     * be a group elsewhere, its plain column goes */
+    size_t out = 0;
+    for (size_t k = 0; k < j->nkeys; k++) {
+        int drop = 0;
+        if (j->elem[k] < 0 && j->emptyonly[k])
+            for (size_t m = 0; m < j->nkeys && !drop; m++)
+                drop = j->elem[m] >= 0 && j->toplen[m] == j->toplen[k] &&
+                       memcmp(j->top[m], j->top[k], j->toplen[k]) == 0;
+        if (drop) {
+            free(j->keys[k]);
+            free(j->top[k]);
+            continue;
+        }
+        j->keys[out] = j->keys[k];
+        j->keylen[out] = j->keylen[k];
+        j->top[out] = j->top[k];
+        j->toplen[out] = j->toplen[k];
+        j->elem[out] = j->elem[k];
+        j->sub[out] = j->sub[k];
+        j->sublen[out] = j->sublen[k];
+        j->emptyonly[out] = j->emptyonly[k];
+        out++;
+    }
+    j->nkeys = out;
     if (j->nkeys == 0) {
         rc = sp_err_add(err, j->name, 0, NULL, NULL, 0, "empty-file",
                         j->n ? "the records have no keys, so there is no header"
@@ -147,7 +240,23 @@ static int layout_record(jsonin *j, size_t i, sp_err *err)
     long row = (long)i + 2;
     sp_buf_reset(&j->cellbuf);
     for (size_t k = 0; k < j->nkeys; k++) {
-        json_t *v = json_object_getn(o, j->keys[k], j->keylen[k]);
+        json_t *v = json_object_getn(o, j->top[k], j->toplen[k]);
+        if (v && j->elem[k] >= 0) {
+            /* a group column: element elem[k], key sub[k] */
+            json_t *el = json_is_array(v) ? json_array_get(v, (size_t)j->elem[k]) : NULL;
+            if (json_is_array(v) && json_array_size(v) > 0 && !json_is_object(el) && el) {
+                sp_err_add(err, j->name, row, j->top[k], NULL, 0, "json-nested",
+                           "a list that mixes objects with other values");
+                return fail(j, SP_EINPUT);
+            }
+            v = json_is_object(el) ? json_object_getn(el, j->sub[k], j->sublen[k]) : NULL;
+        } else if (v && json_is_array(v) && json_array_size(v) > 0 &&
+                   json_is_object(json_array_get(v, 0))) {
+            /* this record has a group where others had a plain value */
+            sp_err_add(err, j->name, row, j->top[k], NULL, 0, "json-nested",
+                       "a list of objects where other records have a plain value");
+            return fail(j, SP_EINPUT);
+        }
         sp_buf_reset(&j->tmp);
         int rc = SP_OK;
         if (!v) {
@@ -229,9 +338,19 @@ static void json_close(void *state)
     jsonin *j = state;
     if (!j) return;
     json_decref(j->root);
-    for (size_t k = 0; k < j->nkeys; k++) free(j->keys[k]);
+    for (size_t k = 0; k < j->nkeys; k++) {
+        free(j->keys[k]);
+        free(j->top[k]);
+        free(j->sub[k]);
+    }
     free(j->keys);
     free(j->keylen);
+    free(j->top);
+    free(j->toplen);
+    free(j->elem);
+    free(j->sub);
+    free(j->sublen);
+    free(j->emptyonly);
     free(j->off);
     free(j->lens);
     free(j->cells);
