@@ -30,9 +30,8 @@ struct sp_reader {
     const sp_reader_ops *ops;
     void *state;
     sp_format format;
-    void *map;             /* mmap'd file, or NULL */
-    size_t maplen;
-    char *owned;           /* stdin bytes, or NULL */
+    sp_file file;          /* the bytes, when reader_open opened them */
+    int has_file;
 };
 
 static int ext_is(const char *name, const char *ext)
@@ -68,8 +67,7 @@ static void reader_free(sp_reader *r)
 {
     if (!r) return;
     if (r->ops && r->state) r->ops->close(r->state);
-    if (r->map) munmap(r->map, r->maplen);
-    free(r->owned);
+    if (r->has_file) sp_file_close(&r->file);
     free(r);
 }
 
@@ -98,102 +96,17 @@ static int open_backend(sp_reader *r, const void *data, size_t len,
     }
 }
 
-/* Reads fd (standard input, a pipe) into a heap buffer of at most
- * SP_MAX_JSON bytes; caller frees *out. */
-static int slurp_fd(int fd, const char *name, char **out, size_t *outlen,
-                    sp_err *err)
-{
-    size_t alloc = 1 << 16, n = 0;
-    char *b = sp_xmalloc(alloc);
-    for (;;) {
-        if (n == alloc) {
-            if (alloc >= (size_t)SP_MAX_JSON + 1) break;
-            alloc *= 2;
-            if (alloc > (size_t)SP_MAX_JSON + 1) alloc = (size_t)SP_MAX_JSON + 1;
-            b = sp_xrealloc(b, alloc);
-        }
-        ssize_t k = read(fd, b + n, alloc - n);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            int e = errno;
-            free(b);
-            sp_err_add(err, name, 0, NULL, NULL, 0, "read-failed",
-                       "cannot read: %s", strerror(e));
-            return SP_EIO;
-        }
-        if (k == 0) break;
-        n += (size_t)k;
-    }
-    if (n > (size_t)SP_MAX_JSON) {
-        free(b);
-        sp_err_add(err, name, 0, NULL, NULL, 0, "file-too-large",
-                   "a stream larger than %ld MB; give a regular file name "
-                   "instead (files have no such limit for CSV)",
-                   SP_MAX_JSON / (1024 * 1024));
-        return SP_ELIMIT;
-    }
-    *out = b;
-    *outlen = n;
-    return SP_OK;
-}
-
 int reader_open(sp_reader **out, const char *path, const sp_reader_opts *o,
                 sp_err *err)
 {
     *out = NULL;
     sp_reader *r = sp_xcalloc(1, sizeof *r);
-    int rc;
-    if (strcmp(path, "-") == 0) {
-        size_t n = 0;
-        rc = slurp_fd(0, "stdin", &r->owned, &n, err);
-        if (rc == SP_OK) rc = open_backend(r, r->owned, n, "stdin", o, err);
-        goto done;
+    int rc = sp_file_open(&r->file, path, (size_t)SP_MAX_JSON, err);
+    if (rc == SP_OK) {
+        r->has_file = 1;
+        rc = open_backend(r, r->file.data, r->file.len,
+                          strcmp(path, "-") == 0 ? "stdin" : path, o, err);
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int e = errno;
-        rc = e == ENOENT ? SP_EUSAGE : SP_EIO;
-        sp_err_add(err, path, 0, NULL, NULL, 0, "cannot-open",
-                   "cannot open the file: %s", strerror(e));
-        goto done;
-    }
-    struct stat st;
-    memset(&st, 0, sizeof st);
-    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-        int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
-        close(fd);
-        rc = SP_EIO;
-        sp_err_add(err, path, 0, NULL, NULL, 0, "cannot-open",
-                   "cannot read the file: %s", strerror(e));
-        goto done;
-    }
-    if (!S_ISREG(st.st_mode)) {   /* a pipe or device: read it like stdin */
-        size_t n = 0;
-        rc = slurp_fd(fd, path, &r->owned, &n, err);
-        close(fd);
-        if (rc == SP_OK) rc = open_backend(r, r->owned, n, path, o, err);
-        goto done;
-    }
-    size_t len = (size_t)st.st_size;
-    const void *data = "";
-    if (len > 0) {
-        void *m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (m == MAP_FAILED) {
-            int e = errno;
-            close(fd);
-            rc = SP_EIO;
-            sp_err_add(err, path, 0, NULL, NULL, 0, "cannot-open",
-                       "cannot map the file into memory: %s", strerror(e));
-            goto done;
-        }
-        madvise(m, len, MADV_SEQUENTIAL);
-        r->map = m;
-        r->maplen = len;
-        data = m;
-    }
-    close(fd);
-    rc = open_backend(r, data, len, path, o, err);
-done:
     if (rc != SP_OK) {
         reader_free(r);
         return rc;

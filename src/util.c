@@ -606,10 +606,15 @@ int sp_file_open(sp_file *f, const char *path, size_t cap, sp_err *err)
     f->data = "";
     f->len = 0;
     f->mapped = 0;
-    int fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return sp_err_add(err, path, 0, NULL, NULL, 0, "cannot-open",
-                          "cannot open: %s", strerror(errno)), SP_EIO;
+    int is_stdin = strcmp(path, "-") == 0;
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (is_stdin) path = "stdin";
+    if (fd < 0) {
+        int e = errno;
+        sp_err_add(err, path, 0, NULL, NULL, 0, "cannot-open", "cannot open the file: %s",
+                   strerror(e));
+        return e == ENOENT ? SP_EUSAGE : SP_EIO;
+    }
     struct stat st;
     if (fstat(fd, &st) != 0) {
         int e = errno;
@@ -623,12 +628,7 @@ int sp_file_open(sp_file *f, const char *path, size_t cap, sp_err *err)
                           "is a folder, not a file"), SP_EIO;
     }
     if (S_ISREG(st.st_mode) && st.st_size > 0) {
-        if ((uint64_t)st.st_size > (uint64_t)cap) {
-            if (fd != STDIN_FILENO) close(fd);
-            return sp_err_add(err, path, 0, NULL, NULL, 0, "too-large",
-                              "the file is %lld bytes; the limit is %zu",
-                              (long long)st.st_size, cap), SP_ELIMIT;
-        }
+        /* a regular file costs address space, not heap: no cap */
         void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (fd != STDIN_FILENO) close(fd);
         if (p == MAP_FAILED)
@@ -656,8 +656,9 @@ int sp_file_open(sp_file *f, const char *path, size_t cap, sp_err *err)
         }
         if (n == 0) break;
         if (sp_buf_add(&b, chunk, (size_t)n)) {
-            sp_err_add(err, path, 0, NULL, NULL, 0, "too-large",
-                       "the input is larger than the limit of %zu bytes", cap);
+            sp_err_add(err, path, 0, NULL, NULL, 0, "file-too-large",
+                       "a stream larger than %zu MB; give a regular file name instead "
+                       "(files have no such limit)", cap / (1024 * 1024));
             rc = SP_ELIMIT;
             break;
         }

@@ -152,8 +152,10 @@ void sp_map_put(sp_map *m, const char *key, size_t klen, int val);
 int sp_map_get(const sp_map *m, const char *key, size_t klen, int *val);
 
 /* ---- whole files in memory: a regular file is mmap'd read-only (no heap,
- * any size); standard input ("-") or a pipe is read into the heap up to
- * `cap` bytes (SP_ELIMIT beyond). An empty file gives data "" and len 0. */
+ * any size); standard input ("-", called "stdin" in errors) or a pipe is
+ * read into the heap up to `cap` bytes (SP_ELIMIT beyond). An empty file
+ * gives data "" and len 0. A missing file is SP_EUSAGE, other failures
+ * SP_EIO, each with a sentence in err. */
 typedef struct sp_file {
     const char *data;
     size_t len;
