@@ -5,7 +5,10 @@
  * a bound parameter. */
 #include "store.h"
 
+#include <limits.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,8 +61,20 @@ struct sp_store {
     sqlite3_stmt *del_case;
     int *param;                /* [cb->nfields] */
     int has_case_ref, has_year;
+    int dirty;                 /* records changed in the open transaction */
+    int cube_mode;             /* -1 auto (by size), 0 always SQL, 1 cube */
+    sqlite3_stmt *gen_st;      /* reads meta('generation') */
+    struct cube_entry *entry;  /* the process-wide cube of this hub, or NULL */
+    /* the records the last filter selected in the cube numbered sel_serial */
+    unsigned long long sel_serial;
+    sp_buf sel_key;
+    uint32_t *sel;
+    size_t nsel;
     char msg[MSG_MAX];
 };
+
+static void cube_detach(sp_store *s);
+static void cube_attach(sp_store *s, const char *path);
 
 /* ------------------------------------------------------------ helpers */
 
@@ -462,6 +477,7 @@ int store_open(sp_store **out, const char *path, const sp_codebook *cb, int crea
     s->cb = cb;
     s->param = sp_xcalloc(cb->nfields, sizeof *s->param);
     s->ins_group = sp_xcalloc(cb->nfields, sizeof *s->ins_group);
+    sp_buf_init(&s->sel_key, 1 << 16);
     int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         rc = sp_err_add(err, path, 0, NULL, NULL, 0, "open",
@@ -489,6 +505,15 @@ int store_open(sp_store **out, const char *path, const sp_codebook *cb, int crea
         sp_err_add(err, path, 0, NULL, NULL, 0, "db", "%s", s->msg);
         goto done;
     }
+    if ((rc = prep(s, "SELECT value FROM meta WHERE key = 'generation'", &s->gen_st))) {
+        sp_err_add(err, path, 0, NULL, NULL, 0, "db", "%s", s->msg);
+        goto done;
+    }
+    {
+        const char *m = getenv("SPOTLIGHT_CUBE");
+        s->cube_mode = m && strcmp(m, "1") == 0 ? 1 : m && strcmp(m, "0") == 0 ? 0 : -1;
+    }
+    cube_attach(s, path);
 done:
     if (rc) {
         store_close(s);
@@ -501,6 +526,10 @@ done:
 void store_close(sp_store *s)
 {
     if (!s) return;
+    cube_detach(s);
+    free(s->sel);
+    sp_buf_free(&s->sel_key);
+    sqlite3_finalize(s->gen_st);
     sqlite3_finalize(s->ins_record);
     sqlite3_finalize(s->ins_multi);
     sqlite3_finalize(s->del_case);
@@ -521,18 +550,69 @@ const char *store_errmsg(const sp_store *s)
 
 int store_begin(sp_store *s)
 {
+    s->dirty = 0;
     return exec(s, "BEGIN IMMEDIATE");
+}
+
+/* The generation counts the commits that changed which records are
+ * counted (records, withdrawals, org regions). It lives in meta, so every
+ * connection and process sees it, and it is bumped inside the writing
+ * transaction, so a reader's snapshot has data and number that agree. */
+static int gen_bump(sp_store *s)
+{
+    return exec(s, "INSERT INTO meta(key, value) VALUES ('generation', '1') "
+                   "ON CONFLICT(key) DO UPDATE SET "
+                   "value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)");
 }
 
 int store_commit(sp_store *s)
 {
-    return exec(s, "COMMIT");
+    int rc;
+    if (s->dirty && !sqlite3_get_autocommit(s->db) && (rc = gen_bump(s))) return rc;
+    if ((rc = exec(s, "COMMIT"))) return rc;
+    s->dirty = 0;
+    return SP_OK;
 }
 
 int store_rollback(sp_store *s)
 {
+    s->dirty = 0;
     if (sqlite3_get_autocommit(s->db)) return SP_OK;  /* nothing open */
     return exec(s, "ROLLBACK");
+}
+
+/* A change to the counted records: inside the caller's transaction it
+ * marks it for store_commit; outside one, write_begin opened a transaction
+ * of its own (*own) which write_end closes with the bump. */
+static int write_begin(sp_store *s, int *own)
+{
+    *own = sqlite3_get_autocommit(s->db);
+    return *own ? exec(s, "BEGIN IMMEDIATE") : SP_OK;
+}
+
+static int write_end(sp_store *s, int own, int rc)
+{
+    if (!own) {
+        if (rc == SP_OK) s->dirty = 1;
+        return rc;
+    }
+    if (rc == SP_OK && (rc = gen_bump(s)) == SP_OK && (rc = exec(s, "COMMIT")) == SP_OK)
+        return SP_OK;
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+int store_generation(sp_store *s, long long *gen)
+{
+    *gen = 0;
+    int r = sqlite3_step(s->gen_st);
+    if (r == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(s->gen_st, 0);
+        *gen = t ? atoll((const char *)t) : 0;
+    }
+    sqlite3_reset(s->gen_st);
+    if (r != SQLITE_ROW && r != SQLITE_DONE) return dberr(s, "reading the generation");
+    return SP_OK;
 }
 
 /* ------------------------------------------------------------ meta */
@@ -655,10 +735,12 @@ int store_org_set_country(sp_store *s, long long id, const char *country)
 {
     const gz_country *c;
     sqlite3_stmt *st = NULL;
-    int rc = org_country(s, country, &c);
+    int own, rc = org_country(s, country, &c);
     if (rc) return rc;
     if ((rc = prep(s, "UPDATE org SET country = ?2, region = ?3, subregion = ?4 WHERE id = ?1", &st)))
         return rc;
+    /* the region filter and dimension read org.region: a new generation */
+    if ((rc = write_begin(s, &own))) { sqlite3_finalize(st); return rc; }
     sqlite3_bind_int64(st, 1, id);
     bind_text_or_null(st, 2, c ? c->alpha2 : NULL);
     bind_text_or_null(st, 3, c ? nonempty(c->region) : NULL);
@@ -666,7 +748,7 @@ int store_org_set_country(sp_store *s, long long id, const char *country)
     if (sqlite3_step(st) != SQLITE_DONE) rc = dberr(s, "updating the organisation");
     else if (sqlite3_changes(s->db) == 0) rc = usage(s, SP_EUSAGE, "no such organisation%s", NULL);
     sqlite3_finalize(st);
-    return rc;
+    return write_end(s, own, rc);
 }
 
 /* Withdrawn submissions' records are left out of every read. */
@@ -783,10 +865,11 @@ int store_submission_set_status(sp_store *s, long long id, const char *status)
     sqlite3_stmt *st = NULL;
     if (!status || (strcmp(status, "stored") != 0 && strcmp(status, "withdrawn") != 0))
         return usage(s, SP_EUSAGE, "unknown submission status '%.40s'", status);
-    int rc = prep(s, sql, &st);
+    int own, rc = prep(s, sql, &st);
     if (rc) return rc;
+    if ((rc = write_begin(s, &own))) { sqlite3_finalize(st); return rc; }
     sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-    return submission_update(s, id, &st);
+    return write_end(s, own, submission_update(s, id, &st));
 }
 
 int store_submission_list(sp_store *s, long long org_id, sp_submission **out, size_t *n)
@@ -866,8 +949,20 @@ static int step_done(sp_store *s, sqlite3_stmt *st, const char *what)
     return SP_OK;
 }
 
+static int record_add_tx(sp_store *s, long long submission_id, long long org_id,
+                         const sp_record *r, int synthetic, long long *record_id);
+
 int store_record_add(sp_store *s, long long submission_id, long long org_id,
                      const sp_record *r, int synthetic, long long *record_id)
+{
+    int own, rc = write_begin(s, &own);
+    if (rc) return rc;
+    return write_end(s, own, record_add_tx(s, submission_id, org_id, r, synthetic, record_id));
+}
+
+/* The record and its multiple values and group rows. */
+static int record_add_tx(sp_store *s, long long submission_id, long long org_id,
+                         const sp_record *r, int synthetic, long long *record_id)
 {
     const sp_codebook *cb = s->cb;
     sqlite3_stmt *st = s->ins_record;
@@ -927,11 +1022,13 @@ int store_record_delete_case(sp_store *s, long long org_id, const char *case_ref
 {
     if (deleted) *deleted = 0;
     if (!s->del_case) return usage(s, SP_EUSAGE, "the codebook has no case_ref field%s", NULL);
+    int own, rc = write_begin(s, &own);
+    if (rc) return rc;
     sqlite3_bind_int64(s->del_case, 1, org_id);
     sqlite3_bind_text(s->del_case, 2, case_ref, -1, SQLITE_STATIC);
-    int rc = step_done(s, s->del_case, "deleting the case");
+    rc = step_done(s, s->del_case, "deleting the case");
     if (!rc && deleted) *deleted = sqlite3_changes64(s->db);
-    return rc;
+    return write_end(s, own, rc);
 }
 
 long long store_record_count(sp_store *s)
@@ -947,7 +1044,7 @@ long long store_record_count(sp_store *s)
 
 /* ------------------------------------------------------------ dimensions */
 
-typedef enum { D_COL, D_AGE, D_MULTI, D_GFINAL, D_GANY, D_ORG, D_REGION } dkind;
+typedef enum { D_COL, D_AGE, D_MULTI, D_GFINAL, D_GANY, D_ORG, D_REGION, D_SYNTH } dkind;
 
 typedef struct dimref {
     dkind kind;
@@ -957,13 +1054,15 @@ typedef struct dimref {
 
 /* Resolves a dimension or filter name:
  *   field, age.lo/age.hi, group.sub (final row), group[].sub (any row),
- *   org, org_region. Returns 0 on success, -1 if unknown. */
+ *   org, org_region, synthetic ("0"/"1": the record's flag).
+ * Returns 0 on success, -1 if unknown. */
 static int dim_resolve(const sp_codebook *cb, const char *name, dimref *d)
 {
     memset(d, 0, sizeof *d);
     if (!name) return -1;
     if (strcmp(name, "org") == 0) { d->kind = D_ORG; return 0; }
     if (strcmp(name, "org_region") == 0) { d->kind = D_REGION; return 0; }
+    if (strcmp(name, "synthetic") == 0) { d->kind = D_SYNTH; return 0; }
     const char *dot = strchr(name, '.');
     char head[IDENT_MAX + 8];
     if (!dot) {
@@ -1138,13 +1237,17 @@ static int build_filter(sp_store *s, const sp_filter *f, sp_buf *sql, binds *b)
             sp_buf_adds(sql, "record.org_id IN (SELECT id FROM org WHERE region = ?)");
             rc = bind_add_text(b, w->value);
             break;
+        case D_SYNTH:
+            sp_buf_adds(sql, "record.synthetic = ?");
+            rc = bind_add_text(b, w->value);
+            break;
         }
         if (rc) return usage(s, rc, "too many filter values%s", NULL);
     }
     return SP_OK;
 }
 
-int store_count_records(sp_store *s, const sp_filter *f, long long *n)
+static int count_records_sql(sp_store *s, const sp_filter *f, long long *n)
 {
     sp_buf sql;
     binds b;
@@ -1229,6 +1332,17 @@ static int cmp_group(const void *pa, const void *pb)
     return 0;
 }
 
+/* How the values of a dimension sort: numbers as numbers, org names
+ * case-insensitively (both paths share this). */
+static void dim_sortflags(dimwalk *x)
+{
+    const cb_field *sf = x->d.sub ? x->d.sub : x->d.f;
+    x->numeric = x->d.kind == D_SYNTH ||
+                 (sf && (sf->type == CB_INTEGER || sf->type == CB_YEAR ||
+                         sf->type == CB_DECIMAL || sf->type == CB_AGE));
+    x->nocase = x->d.kind == D_ORG;
+}
+
 static void walk_push(dimwalk *w, const char *v)
 {
     if (w->nvals == w->alloc) {
@@ -1252,8 +1366,8 @@ static int walk_step(sp_store *s, dimwalk *w)
  * adding each record's combinations of values to a hash map; only the
  * groups are sorted at the end. SQLite's GROUP BY would sort every row and
  * seek into record_multi once per record: several times slower at 1M. */
-int store_count(sp_store *s, const sp_filter *f, const char *const *dims, size_t ndims,
-                store_count_cb cb, void *ud)
+static int count_sql(sp_store *s, const sp_filter *f, const char *const *dims, size_t ndims,
+                     store_count_cb cb, void *ud)
 {
     dimwalk w[MAX_DIMS];
     sp_buf sql, key;
@@ -1285,13 +1399,12 @@ int store_count(sp_store *s, const sp_filter *f, const char *const *dims, size_t
     sp_buf_adds(&sql, "SELECT record.id");
     for (size_t i = 0; i < ndims; i++) {
         dimwalk *x = &w[i];
-        const cb_field *sf = x->d.sub ? x->d.sub : x->d.f;
         x->maincol = -1;
-        x->numeric = sf && (sf->type == CB_INTEGER || sf->type == CB_YEAR ||
-                            sf->type == CB_DECIMAL || sf->type == CB_AGE);
+        dim_sortflags(x);
         switch (x->d.kind) {
         case D_COL: sp_buf_printf(&sql, ", record.%s", x->d.col); x->maincol = ncols++; break;
-        case D_ORG: sp_buf_adds(&sql, ", o.name"); x->maincol = ncols++; x->nocase = 1; break;
+        case D_SYNTH: sp_buf_adds(&sql, ", record.synthetic"); x->maincol = ncols++; break;
+        case D_ORG: sp_buf_adds(&sql, ", o.name"); x->maincol = ncols++; break;
         case D_REGION: sp_buf_adds(&sql, ", o.region"); x->maincol = ncols++; break;
         default: break;
         }
@@ -1411,6 +1524,1008 @@ done:
     sp_buf_free(&sql);
     sp_buf_free(&key);
     return rc;
+}
+
+/* ============================================================ the cube
+ *
+ * An immutable in-memory columnar copy of everything store_count and the
+ * filters read, built by plain sequential scans and shared by every handle
+ * of the same hub in the process (see docs/store.md, "The cube"). Each
+ * value is a small integer code into a per-column dictionary of the
+ * distinct values (0: missing), so a count is one pass over arrays. */
+
+#define CUBE_THRESHOLD 20000       /* live records; below it SQL is fast enough */
+#define CUBE_DENSE_MAX (1u << 20)  /* value combinations counted in a dense array */
+#define CUBE_MAX_CODES 0x7fffffffu
+
+typedef struct cdict {
+    char **str;                /* [n + 1], str[0] = NULL: the value as SQL reads it */
+    long long *inum;           /* numeric column: the value of each code */
+    double *dnum;
+    unsigned char *isint;      /* 1: an INTEGER value (inum exact) */
+    uint32_t n, alloc;
+} cdict;
+
+typedef struct ccol {
+    int present;               /* the column is in the cube */
+    int numeric;               /* INTEGER or REAL column: filters compare numbers */
+    uint16_t *c16;             /* the codes: c16 when the dictionary is small */
+    uint32_t *c32;
+    size_t len, alloc;
+    const uint32_t *off;       /* list column: values of record i at off[i]..off[i+1]-1 */
+    uint32_t maxlist;          /* longest list of one record */
+    cdict d;
+    sp_map *map;               /* value -> code while building */
+} ccol;
+
+static inline uint32_t ccode(const ccol *c, size_t i)
+{
+    return c->c16 ? c->c16[i] : c->c32[i];
+}
+
+typedef struct u32vec { uint32_t *p; size_t n, alloc; } u32vec;
+
+static void u32_push(u32vec *v, uint32_t x)
+{
+    if (v->n == v->alloc) {
+        v->alloc = v->alloc ? v->alloc * 2 : 1024;
+        v->p = sp_xrealloc(v->p, v->alloc * sizeof *v->p);
+    }
+    v->p[v->n++] = x;
+}
+
+typedef struct cgrp {
+    int present;
+    u32vec off;                /* rows of record i: off[i] .. off[i+1]-1 */
+    ccol *sub;                 /* [f->nsub] */
+    int irregular;             /* is_last not exactly on the last row: finals from SQL */
+} cgrp;
+
+typedef struct cube {
+    long long gen;
+    unsigned long long serial; /* unique per build in this process */
+    size_t n;                  /* live records */
+    int refs;
+    size_t bytes;
+    const sp_codebook *cb;
+    ccol *fcol;                /* [nfields * 2]: single field (age: lo, hi) */
+    ccol *mcol;                /* [nfields]: multiple field */
+    u32vec *moff;              /* [nfields] */
+    cgrp *grp;                 /* [nfields] */
+    ccol org, region, synth;   /* per record */
+    long long *org_id;         /* [org.d.n + 1] */
+    sp_arena strings;
+} cube;
+
+/* One hub (real path) and codebook in this process. */
+typedef struct cube_entry {
+    char *path;
+    const sp_codebook *cb;
+    int handles;
+    cube *cur;                 /* newest cube (holds one reference) */
+    int building;
+    long long builds;
+    long long decided_gen;     /* generation the size test was made at */
+    int big;                   /* its answer: more than CUBE_THRESHOLD records */
+    struct cube_entry *next;
+} cube_entry;
+
+static pthread_mutex_t reg_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t reg_cv = PTHREAD_COND_INITIALIZER;
+static cube_entry *reg_head;
+static unsigned long long reg_serial;
+
+static int field_in_cube(const cb_field *f)
+{
+    return !f->sensitive && !(f->parent && f->parent->sensitive);
+}
+
+static void col_free(ccol *c)
+{
+    free(c->c16);
+    free(c->c32);
+    free(c->d.str);
+    free(c->d.inum);
+    free(c->d.dnum);
+    free(c->d.isint);
+    if (c->map) { sp_map_free(c->map); free(c->map); }
+    memset(c, 0, sizeof *c);
+}
+
+static void cube_free(cube *c)
+{
+    if (!c) return;
+    const sp_codebook *cb = c->cb;
+    for (size_t i = 0; i < cb->nfields * 2; i++) col_free(&c->fcol[i]);
+    for (size_t i = 0; i < cb->nfields; i++) {
+        col_free(&c->mcol[i]);
+        free(c->moff[i].p);
+        if (c->grp[i].sub)
+            for (size_t k = 0; k < cb->fields[i].nsub; k++) col_free(&c->grp[i].sub[k]);
+        free(c->grp[i].sub);
+        free(c->grp[i].off.p);
+    }
+    free(c->fcol);
+    free(c->mcol);
+    free(c->moff);
+    free(c->grp);
+    col_free(&c->org);
+    col_free(&c->region);
+    col_free(&c->synth);
+    free(c->org_id);
+    sp_arena_free(&c->strings);
+    free(c);
+}
+
+static void col_init(ccol *c, int numeric)
+{
+    memset(c, 0, sizeof *c);
+    c->present = 1;
+    c->numeric = numeric;
+    c->map = sp_xcalloc(1, sizeof *c->map);
+    sp_map_init(c->map);
+    c->d.alloc = 16;
+    c->d.n = 0;
+    c->d.str = sp_xcalloc(c->d.alloc, sizeof *c->d.str);
+    c->d.inum = sp_xcalloc(c->d.alloc, sizeof *c->d.inum);
+    c->d.dnum = sp_xcalloc(c->d.alloc, sizeof *c->d.dnum);
+    c->d.isint = sp_xcalloc(c->d.alloc, 1);
+}
+
+/* The code of column i of st in c's dictionary, added if new; 0 for NULL.
+ * Numbers are keyed by their exact value, text by its bytes. */
+static int col_code(cube *cu, ccol *c, sqlite3_stmt *st, int i, uint32_t *code)
+{
+    int t = sqlite3_column_type(st, i);
+    char kb[1 + sizeof(double)];
+    const char *key;
+    size_t kl;
+    long long iv = 0;
+    double dv = 0;
+    *code = 0;
+    if (t == SQLITE_NULL) return SP_OK;
+    if (t == SQLITE_INTEGER) {
+        iv = sqlite3_column_int64(st, i);
+        dv = (double)iv;
+        kb[0] = 'i';
+        memcpy(kb + 1, &iv, sizeof iv);
+        key = kb;
+        kl = sizeof kb;
+    } else if (t == SQLITE_FLOAT) {
+        dv = sqlite3_column_double(st, i);
+        kb[0] = 'f';
+        memcpy(kb + 1, &dv, sizeof dv);
+        key = kb;
+        kl = sizeof kb;
+    } else {
+        key = (const char *)sqlite3_column_text(st, i);
+        kl = (size_t)sqlite3_column_bytes(st, i);
+        if (!key) return SP_ENOMEM;
+    }
+    int v;
+    if (sp_map_get(c->map, key, kl, &v)) { *code = (uint32_t)v; return SP_OK; }
+    if (c->d.n + 1 >= CUBE_MAX_CODES) return SP_ELIMIT;
+    uint32_t k = ++c->d.n;
+    if (k >= c->d.alloc) {
+        c->d.alloc *= 2;
+        c->d.str = sp_xrealloc(c->d.str, c->d.alloc * sizeof *c->d.str);
+        c->d.inum = sp_xrealloc(c->d.inum, c->d.alloc * sizeof *c->d.inum);
+        c->d.dnum = sp_xrealloc(c->d.dnum, c->d.alloc * sizeof *c->d.dnum);
+        c->d.isint = sp_xrealloc(c->d.isint, c->d.alloc);
+    }
+    c->d.inum[k] = iv;
+    c->d.dnum[k] = dv;
+    c->d.isint[k] = t == SQLITE_INTEGER;
+    sp_map_put(c->map, key, kl, (int)k);
+    /* the text exactly as the SQL path reads it (numbers rendered by SQLite) */
+    const char *txt = (const char *)sqlite3_column_text(st, i);
+    c->d.str[k] = sp_arena_strndup(&cu->strings, txt ? txt : "",
+                                   (size_t)sqlite3_column_bytes(st, i));
+    *code = k;
+    return SP_OK;
+}
+
+static void col_push(ccol *c, uint32_t code)
+{
+    if (c->len == c->alloc) {
+        c->alloc = c->alloc ? c->alloc * 2 : 1024;
+        c->c32 = sp_xrealloc(c->c32, c->alloc * sizeof *c->c32);
+    }
+    c->c32[c->len++] = code;
+}
+
+/* After the build: codes shrink to 16 bits where they fit; the build map
+ * goes; returns the bytes the column keeps. */
+static size_t col_seal(ccol *c)
+{
+    size_t bytes = 0;
+    if (!c->present) return 0;
+    if (c->map) { sp_map_free(c->map); free(c->map); c->map = NULL; }
+    if (c->d.n < 0xffff) {
+        c->c16 = sp_xmalloc((c->len ? c->len : 1) * sizeof *c->c16);
+        for (size_t i = 0; i < c->len; i++) c->c16[i] = (uint16_t)c->c32[i];
+        free(c->c32);
+        c->c32 = NULL;
+        bytes += c->len * 2;
+    } else {
+        bytes += c->len * 4;
+    }
+    bytes += (size_t)(c->d.n + 1) * (sizeof(char *) + 2 * sizeof(double) + 1);
+    for (uint32_t k = 1; k <= c->d.n; k++) bytes += strlen(c->d.str[k]) + 1;
+    return bytes;
+}
+
+static int numeric_type(const cb_field *f)
+{
+    return f->type == CB_INTEGER || f->type == CB_YEAR || f->type == CB_AGE ||
+           f->type == CB_DECIMAL;
+}
+
+/* Builds a cube of the live records by sequential scans in record id order
+ * (the main statement, record_multi and each g_* table walked in step),
+ * in one read transaction so the generation and the data agree. */
+static int cube_build(sp_store *s, cube **out)
+{
+    const sp_codebook *cb = s->cb;
+    cube *c = sp_xcalloc(1, sizeof *c);
+    sqlite3_stmt *main_st = NULL, *org_st = NULL, *multi_st = NULL;
+    sqlite3_stmt **gst = sp_xcalloc(cb->nfields, sizeof *gst);
+    int *growok = sp_xcalloc(cb->nfields, sizeof *growok);
+    sp_buf sql;
+    int rc, own_tx = 0, any_multi = 0, r;
+    char nm[2][IDENT_MAX + 8];
+    *out = NULL;
+    c->cb = cb;
+    sp_arena_init(&c->strings);
+    c->fcol = sp_xcalloc(cb->nfields * 2, sizeof *c->fcol);
+    c->mcol = sp_xcalloc(cb->nfields, sizeof *c->mcol);
+    c->moff = sp_xcalloc(cb->nfields, sizeof *c->moff);
+    c->grp = sp_xcalloc(cb->nfields, sizeof *c->grp);
+    sp_buf_init(&sql, 1 << 18);
+    if ((rc = exec(s, "BEGIN"))) goto done;
+    own_tx = 1;
+    if ((rc = store_generation(s, &c->gen))) goto done;
+
+    /* organisations: code k is the k-th org by id */
+    col_init(&c->org, 0);
+    col_init(&c->region, 0);
+    col_init(&c->synth, 1);
+    size_t oalloc = 16;
+    c->org_id = sp_xcalloc(oalloc, sizeof *c->org_id);
+    uint32_t *oreg = sp_xcalloc(oalloc, sizeof *oreg);
+    if ((rc = prep(s, "SELECT id, name, region FROM org ORDER BY id", &org_st))) { free(oreg); goto done; }
+    while ((r = sqlite3_step(org_st)) == SQLITE_ROW) {
+        uint32_t k, rg;
+        if ((rc = col_code(c, &c->org, org_st, 1, &k)) ||
+            (rc = col_code(c, &c->region, org_st, 2, &rg)))
+            break;
+        while (k >= oalloc) {
+            oalloc *= 2;
+            c->org_id = sp_xrealloc(c->org_id, oalloc * sizeof *c->org_id);
+            oreg = sp_xrealloc(oreg, oalloc * sizeof *oreg);
+        }
+        c->org_id[k] = sqlite3_column_int64(org_st, 0);
+        oreg[k] = rg;
+    }
+    if (!rc && r != SQLITE_DONE) rc = dberr(s, "reading organisations");
+    /* names are unique (NOCASE), so codes are 1..n in id order */
+    if (!rc && c->org.d.n == 0) c->org_id[0] = 0;
+    if (rc) { free(oreg); goto done; }
+
+    sp_buf_adds(&sql, "SELECT record.id, record.org_id, record.synthetic");
+    int ncol = 3;
+    for (size_t i = 0; i < cb->nfields; i++) {
+        const cb_field *fd = &cb->fields[i];
+        if (fd->multiple && fd->type != CB_GROUP && field_in_cube(fd)) {
+            col_init(&c->mcol[i], numeric_type(fd));
+            any_multi = 1;
+        }
+        if (!is_single(fd) || !field_in_cube(fd)) continue;
+        int nc = col_names(fd, nm);
+        for (int k = 0; k < nc; k++) {
+            sp_buf_printf(&sql, ", record.%s", nm[k]);
+            col_init(&c->fcol[i * 2 + (size_t)k], numeric_type(fd));
+        }
+        ncol += nc;
+    }
+    sp_buf_adds(&sql, " FROM record");
+    int withdrawn = 0;
+    if ((rc = any_withdrawn(s, &withdrawn))) { free(oreg); goto done; }
+    if (withdrawn) sp_buf_adds(&sql, " WHERE " LIVE_RECORD);
+    sp_buf_adds(&sql, " ORDER BY record.id");
+    if ((rc = prep(s, sql.data, &main_st))) { free(oreg); goto done; }
+    if (any_multi &&
+        (rc = prep(s, "SELECT record_id, field, value FROM record_multi ORDER BY record_id",
+                   &multi_st))) { free(oreg); goto done; }
+    for (size_t i = 0; i < cb->nfields; i++) {
+        const cb_field *fd = &cb->fields[i];
+        if (fd->type != CB_GROUP || !field_in_cube(fd)) continue;
+        cgrp *g = &c->grp[i];
+        g->sub = sp_xcalloc(fd->nsub, sizeof *g->sub);
+        sp_buf_reset(&sql);
+        sp_buf_adds(&sql, "SELECT record_id, is_last");
+        int any = 0;
+        for (size_t k = 0; k < fd->nsub; k++) {
+            const cb_field *u = &fd->sub[k];
+            if (!field_in_cube(u) || u->type == CB_AGE) continue;
+            sp_buf_printf(&sql, ", %s", u->name);
+            col_init(&g->sub[k], numeric_type(u));
+            any = 1;
+        }
+        if (!any) continue;
+        g->present = 1;
+        sp_buf_printf(&sql, " FROM g_%s ORDER BY record_id, seq", fd->name);
+        if ((rc = prep(s, sql.data, &gst[i]))) { free(oreg); goto done; }
+        growok[i] = sqlite3_step(gst[i]) == SQLITE_ROW;
+        u32_push(&g->off, 0);
+    }
+    int mrow = multi_st ? sqlite3_step(multi_st) == SQLITE_ROW : 0;
+    for (size_t i = 0; i < cb->nfields; i++) if (c->mcol[i].present) u32_push(&c->moff[i], 0);
+
+    while ((r = sqlite3_step(main_st)) == SQLITE_ROW) {
+        sqlite3_int64 id = sqlite3_column_int64(main_st, 0);
+        long long oid = sqlite3_column_int64(main_st, 1);
+        uint32_t k, lo = 1, hi = c->org.d.n, ok = 0;
+        while (lo <= hi) {          /* org code by id (codes are in id order) */
+            uint32_t mid = lo + (hi - lo) / 2;
+            if (c->org_id[mid] == oid) { ok = mid; break; }
+            if (c->org_id[mid] < oid) lo = mid + 1; else hi = mid - 1;
+        }
+        if (!ok) { rc = usage(s, SP_EDB, "a record names an organisation that does not exist%s", NULL); break; }
+        col_push(&c->org, ok);
+        col_push(&c->region, oreg[ok]);
+        if ((rc = col_code(c, &c->synth, main_st, 2, &k))) break;
+        col_push(&c->synth, k);
+        int ci = 3;
+        for (size_t i = 0; i < cb->nfields * 2 && !rc; i++) {
+            if (!c->fcol[i].present) continue;
+            if ((rc = col_code(c, &c->fcol[i], main_st, ci++, &k))) break;
+            col_push(&c->fcol[i], k);
+        }
+        if (rc) break;
+        /* multiple values: rows of records left out are skipped */
+        while (mrow && sqlite3_column_int64(multi_st, 0) < id)
+            mrow = sqlite3_step(multi_st) == SQLITE_ROW;
+        while (mrow && sqlite3_column_int64(multi_st, 0) == id) {
+            const char *fname = (const char *)sqlite3_column_text(multi_st, 1);
+            const cb_field *fd = fname ? codebook_field(cb, fname) : NULL;
+            if (fd && c->mcol[fd->index].present) {
+                if ((rc = col_code(c, &c->mcol[fd->index], multi_st, 2, &k))) break;
+                col_push(&c->mcol[fd->index], k);
+            }
+            mrow = sqlite3_step(multi_st) == SQLITE_ROW;
+        }
+        if (rc) break;
+        for (size_t i = 0; i < cb->nfields; i++) {
+            ccol *m = &c->mcol[i];
+            if (!m->present) continue;
+            uint32_t prev = c->moff[i].p[c->moff[i].n - 1];
+            if (m->len >= UINT32_MAX) { rc = SP_ELIMIT; break; }
+            if (m->len - prev > m->maxlist) m->maxlist = (uint32_t)(m->len - prev);
+            u32_push(&c->moff[i], (uint32_t)m->len);
+        }
+        for (size_t i = 0; i < cb->nfields && !rc; i++) {
+            cgrp *g = &c->grp[i];
+            if (!g->present) continue;
+            const cb_field *fd = &cb->fields[i];
+            sqlite3_stmt *gs = gst[i];
+            size_t rows = 0;
+            int lastflag = 0, nlast = 0;
+            while (growok[i] && sqlite3_column_int64(gs, 0) < id)
+                growok[i] = sqlite3_step(gs) == SQLITE_ROW;
+            while (growok[i] && sqlite3_column_int64(gs, 0) == id) {
+                lastflag = sqlite3_column_int(gs, 1);
+                nlast += lastflag != 0;
+                int gc = 2;
+                for (size_t u = 0; u < fd->nsub; u++) {
+                    if (!g->sub[u].present) continue;
+                    if ((rc = col_code(c, &g->sub[u], gs, gc++, &k))) break;
+                    col_push(&g->sub[u], k);
+                }
+                if (rc) break;
+                rows++;
+                growok[i] = sqlite3_step(gs) == SQLITE_ROW;
+            }
+            if (rows && (!lastflag || nlast != 1)) g->irregular = 1;
+            if (rows > UINT32_MAX / 2 || g->off.p[g->off.n - 1] + rows >= UINT32_MAX) { rc = SP_ELIMIT; break; }
+            uint32_t end = g->off.p[g->off.n - 1] + (uint32_t)rows;
+            for (size_t u = 0; u < fd->nsub; u++)
+                if (g->sub[u].present && rows > g->sub[u].maxlist) g->sub[u].maxlist = (uint32_t)rows;
+            u32_push(&g->off, end);
+        }
+        if (rc) break;
+        c->n++;
+    }
+    if (!rc && r != SQLITE_DONE) rc = dberr(s, "reading records for the cube");
+    free(oreg);
+    if (rc) goto done;
+
+    /* seal: 16-bit codes where they fit, offsets borrowed by the columns */
+    c->bytes = sizeof *c + col_seal(&c->org) + col_seal(&c->region) + col_seal(&c->synth) +
+               (size_t)(c->org.d.n + 1) * sizeof *c->org_id;
+    for (size_t i = 0; i < cb->nfields * 2; i++) c->bytes += col_seal(&c->fcol[i]);
+    for (size_t i = 0; i < cb->nfields; i++) {
+        if (c->mcol[i].present) {
+            c->bytes += col_seal(&c->mcol[i]) + c->moff[i].n * 4;
+            c->mcol[i].off = c->moff[i].p;
+        }
+        cgrp *g = &c->grp[i];
+        if (!g->present) continue;
+        c->bytes += g->off.n * 4;
+        for (size_t u = 0; u < cb->fields[i].nsub; u++) {
+            c->bytes += col_seal(&g->sub[u]);
+            g->sub[u].off = g->off.p;
+        }
+    }
+done:
+    sqlite3_finalize(main_st);
+    sqlite3_finalize(org_st);
+    sqlite3_finalize(multi_st);
+    for (size_t i = 0; i < cb->nfields; i++) sqlite3_finalize(gst[i]);
+    free(gst);
+    free(growok);
+    if (own_tx) sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    sp_buf_free(&sql);
+    if (rc) { cube_free(c); return rc; }
+    *out = c;
+    return SP_OK;
+}
+
+/* ---- the registry: one cube per hub file and codebook in the process */
+
+static void cube_attach(sp_store *s, const char *path)
+{
+    char *rp = realpath(path, NULL);
+    if (!rp) return;                 /* no file (":memory:"): SQL only */
+    pthread_mutex_lock(&reg_mu);
+    cube_entry *e = reg_head;
+    while (e && !(e->cb == s->cb && strcmp(e->path, rp) == 0)) e = e->next;
+    if (!e) {
+        e = sp_xcalloc(1, sizeof *e);
+        e->path = rp;
+        rp = NULL;
+        e->cb = s->cb;
+        e->decided_gen = -1;
+        e->next = reg_head;
+        reg_head = e;
+    }
+    e->handles++;
+    s->entry = e;
+    pthread_mutex_unlock(&reg_mu);
+    free(rp);
+}
+
+/* With reg_mu held. */
+static void cube_unref_locked(cube *c)
+{
+    if (c && --c->refs == 0) cube_free(c);
+}
+
+static void cube_release(cube *c)
+{
+    pthread_mutex_lock(&reg_mu);
+    cube_unref_locked(c);
+    pthread_mutex_unlock(&reg_mu);
+}
+
+static void cube_detach(sp_store *s)
+{
+    cube_entry *e = s->entry;
+    if (!e) return;
+    s->entry = NULL;
+    pthread_mutex_lock(&reg_mu);
+    if (--e->handles == 0) {
+        cube_entry **pp = &reg_head;
+        while (*pp != e) pp = &(*pp)->next;
+        *pp = e->next;
+        cube_unref_locked(e->cur);
+        free(e->path);
+        free(e);
+    }
+    pthread_mutex_unlock(&reg_mu);
+}
+
+/* The cube to answer from (a reference the caller releases), or NULL when
+ * SQL answers: in a write transaction (the caller may count its own
+ * uncommitted records), below the size threshold, forced off, or when a
+ * build failed. The first caller after a change rebuilds; others wait for
+ * that build instead of making their own. */
+static cube *cube_for(sp_store *s)
+{
+    cube_entry *e = s->entry;
+    long long gen;
+    if (!e || s->cube_mode == 0 || !sqlite3_get_autocommit(s->db)) return NULL;
+    if (store_generation(s, &gen)) return NULL;
+    if (s->cube_mode < 0) {
+        pthread_mutex_lock(&reg_mu);
+        int known = e->decided_gen == gen, big = e->big;
+        pthread_mutex_unlock(&reg_mu);
+        if (!known) {
+            long long n = store_record_count(s);
+            if (n < 0) return NULL;
+            big = n > CUBE_THRESHOLD;
+            pthread_mutex_lock(&reg_mu);
+            e->decided_gen = gen;
+            e->big = big;
+            pthread_mutex_unlock(&reg_mu);
+        }
+        if (!big) return NULL;
+    }
+    cube *c = NULL;
+    pthread_mutex_lock(&reg_mu);
+    for (;;) {
+        if (e->cur && e->cur->gen >= gen) { c = e->cur; c->refs++; break; }
+        if (e->building) { pthread_cond_wait(&reg_cv, &reg_mu); continue; }
+        e->building = 1;
+        pthread_mutex_unlock(&reg_mu);
+        cube *nc = NULL;
+        int rc = cube_build(s, &nc);
+        pthread_mutex_lock(&reg_mu);
+        e->building = 0;
+        if (rc == SP_OK) {
+            cube_unref_locked(e->cur);
+            nc->refs = 1;
+            nc->serial = ++reg_serial;
+            e->cur = nc;
+            e->builds++;
+            c = nc;
+            c->refs++;
+        }
+        pthread_cond_broadcast(&reg_cv);
+        break;
+    }
+    pthread_mutex_unlock(&reg_mu);
+    return c;
+}
+
+void store_set_cube_mode(sp_store *s, int mode)
+{
+    s->cube_mode = mode < 0 ? -1 : mode ? 1 : 0;
+}
+
+int store_cube_info(sp_store *s, store_cube_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!s->entry) return SP_OK;
+    pthread_mutex_lock(&reg_mu);
+    out->builds = s->entry->builds;
+    out->handles = s->entry->handles;
+    if (s->entry->cur) {
+        out->generation = s->entry->cur->gen;
+        out->records = (long long)s->entry->cur->n;
+        out->bytes = s->entry->cur->bytes;
+    }
+    pthread_mutex_unlock(&reg_mu);
+    return SP_OK;
+}
+
+/* ---- answering from the cube */
+
+/* A filter value as SQLite compares it with a number column: a plain
+ * integer or decimal (1 int, 2 real); 0 for any other text, which the SQL
+ * path answers (its affinity rules are not worth copying here). */
+static int plain_number(const char *v, long long *iv, double *dv)
+{
+    const char *p = v;
+    size_t digits = 0, frac = 0;
+    if (*p == '-') p++;
+    for (; *p >= '0' && *p <= '9'; p++) digits++;
+    if (digits == 0 || digits > 18) return 0;
+    if (*p == '.') {
+        for (p++; *p >= '0' && *p <= '9'; p++) frac++;
+        if (frac == 0 || frac > 15 || digits > 15 || *p) return 0;
+        *dv = strtod(v, NULL);
+        return 2;
+    }
+    if (*p) return 0;
+    *iv = strtoll(v, NULL, 10);
+    *dv = (double)*iv;
+    return 1;
+}
+
+typedef struct cpred {
+    const ccol *col;
+    unsigned char *mask;       /* [d.n + 1]: codes that pass */
+    int list;                  /* any value of the record's list passes */
+} cpred;
+
+/* Marks in p the codes of col equal to value v as the SQL filter compares
+ * them; returns 0, or -1 when the SQL path must answer. */
+static int pred_eq(cpred *p, const ccol *col, int list, const char *v, int nocase)
+{
+    long long iv = 0;
+    double dv = 0;
+    int num = 0;
+    if (!col->present || !v) return -1;
+    if (col->numeric && (num = plain_number(v, &iv, &dv)) == 0) return -1;
+    p->col = col;
+    p->list = list;
+    p->mask = sp_xcalloc(col->d.n + 1, 1);
+    for (uint32_t k = 1; k <= col->d.n; k++) {
+        if (col->numeric) {
+            if (num == 1 && col->d.isint[k]) p->mask[k] = col->d.inum[k] == iv;
+            else p->mask[k] = col->d.dnum[k] == dv;
+        } else if (nocase) {
+            p->mask[k] = sqlite3_stricmp(col->d.str[k], v) == 0;
+        } else {
+            p->mask[k] = strcmp(col->d.str[k], v) == 0;
+        }
+    }
+    return 0;
+}
+
+#define MAX_PREDS (SP_MAX_WHERE * 2 + 4)
+
+/* The filter as predicates over cube columns; -1: the SQL path answers
+ * (a field outside the cube, an odd value, or an error SQL reports). */
+static int cube_preds(sp_store *s, const cube *c, const sp_filter *f, cpred *p, size_t *np)
+{
+    *np = 0;
+    if (!f) return 0;
+    if (f->nwhere > SP_MAX_WHERE) return -1;
+    if (f->year_from || f->year_to) {
+        const cb_field *y = codebook_field(s->cb, "year_identified");
+        if (!s->has_year || !y || !is_single(y)) return -1;
+        const ccol *col = &c->fcol[y->index * 2];
+        if (!col->present || !col->numeric) return -1;
+        p[*np].col = col;
+        p[*np].list = 0;
+        p[*np].mask = sp_xcalloc(col->d.n + 1, 1);
+        for (uint32_t k = 1; k <= col->d.n; k++) {
+            double x = col->d.isint[k] ? (double)col->d.inum[k] : col->d.dnum[k];
+            p[*np].mask[k] = (!f->year_from || x >= f->year_from) && (!f->year_to || x <= f->year_to);
+        }
+        (*np)++;
+    }
+    if (f->org_region) {
+        if (pred_eq(&p[*np], &c->region, 0, f->org_region, 0)) return -1;
+        (*np)++;
+    }
+    if (f->org_id) {
+        p[*np].col = &c->org;
+        p[*np].list = 0;
+        p[*np].mask = sp_xcalloc(c->org.d.n + 1, 1);
+        for (uint32_t k = 1; k <= c->org.d.n; k++) p[*np].mask[k] = c->org_id[k] == f->org_id;
+        (*np)++;
+    }
+    for (size_t i = 0; i < f->nwhere; i++) {
+        const sp_where *w = &f->where[i];
+        dimref d;
+        if (dim_resolve(s->cb, w->field, &d) || !w->value) return -1;
+        switch (d.kind) {
+        case D_COL: {
+            int age_hi = d.f->type == CB_AGE && strcmp(d.col + strlen(d.col) - 3, "_hi") == 0;
+            if (pred_eq(&p[*np], &c->fcol[d.f->index * 2 + age_hi], 0, w->value, 0)) return -1;
+            break;
+        }
+        case D_AGE: {
+            long long lo, hi;
+            char b[32];
+            if (parse_age(w->value, &lo, &hi)) return -1;
+            snprintf(b, sizeof b, "%lld", lo);
+            if (pred_eq(&p[*np], &c->fcol[d.f->index * 2], 0, b, 0)) return -1;
+            (*np)++;
+            snprintf(b, sizeof b, "%lld", hi);
+            if (pred_eq(&p[*np], &c->fcol[d.f->index * 2 + 1], 0, b, 0)) return -1;
+            break;
+        }
+        case D_MULTI:
+            if (pred_eq(&p[*np], &c->mcol[d.f->index], 1, w->value, 0)) return -1;
+            break;
+        case D_GFINAL: case D_GANY:  /* SQL: any row of the group */
+            if (!c->grp[d.f->index].present ||
+                pred_eq(&p[*np], &c->grp[d.f->index].sub[d.sub->index], 1, w->value, 0))
+                return -1;
+            break;
+        case D_ORG:
+            if (pred_eq(&p[*np], &c->org, 0, w->value, 1)) return -1;
+            break;
+        case D_REGION:
+            if (pred_eq(&p[*np], &c->region, 0, w->value, 0)) return -1;
+            break;
+        case D_SYNTH:
+            if (pred_eq(&p[*np], &c->synth, 0, w->value, 0)) return -1;
+            break;
+        }
+        (*np)++;
+    }
+    return 0;
+}
+
+/* The filter as bytes, to recognise it again. */
+static void filter_key(const sp_filter *f, sp_buf *b)
+{
+    sp_buf_reset(b);
+    if (!f) { sp_buf_adds(b, "-"); return; }
+    sp_buf_printf(b, "%d|%d|%lld|", f->year_from, f->year_to, f->org_id);
+    const char *parts[2 * SP_MAX_WHERE + 1];
+    size_t np = 0;
+    parts[np++] = f->org_region;
+    for (size_t i = 0; i < f->nwhere && i < SP_MAX_WHERE; i++) {
+        parts[np++] = f->where[i].field;
+        parts[np++] = f->where[i].value;
+    }
+    for (size_t i = 0; i < np; i++) {
+        if (!parts[i]) sp_buf_adds(b, "N");
+        else sp_buf_printf(b, "%zu:%s", strlen(parts[i]), parts[i]);
+    }
+}
+
+/* Selects the records of f into s->sel (NULL: all), reusing the last
+ * selection when the cube and filter are the same (a dashboard asks for
+ * many tables under one filter). -1: the SQL path answers. */
+static int cube_select(sp_store *s, const cube *c, const sp_filter *f)
+{
+    cpred p[MAX_PREDS];
+    size_t np = 0;
+    sp_buf key;
+    sp_buf_init(&key, 1 << 16);
+    filter_key(f, &key);
+    if (s->sel_serial == c->serial && key.data && s->sel_key.data &&
+        strcmp(key.data, s->sel_key.data) == 0) {
+        sp_buf_free(&key);
+        return 0;
+    }
+    memset(p, 0, sizeof p);
+    int rc = cube_preds(s, c, f, p, &np);
+    if (rc == 0) {
+        free(s->sel);
+        s->sel = NULL;
+        s->nsel = c->n;
+        if (np) {
+            s->sel = sp_xmalloc((c->n ? c->n : 1) * sizeof *s->sel);
+            s->nsel = 0;
+            for (size_t i = 0; i < c->n; i++) {
+                size_t k = 0;
+                for (; k < np; k++) {
+                    const cpred *q = &p[k];
+                    if (!q->list) {
+                        if (!q->mask[ccode(q->col, i)]) break;
+                    } else {
+                        uint32_t a = q->col->off[i], e = q->col->off[i + 1], hit = 0;
+                        for (; a < e && !hit; a++) hit = q->mask[ccode(q->col, a)];
+                        if (!hit) break;
+                    }
+                }
+                if (k == np) s->sel[s->nsel++] = (uint32_t)i;
+            }
+        }
+        s->sel_serial = c->serial;
+        sp_buf_reset(&s->sel_key);
+        if (sp_buf_adds(&s->sel_key, key.data) != SP_OK) s->sel_serial = 0;
+    }
+    for (size_t k = 0; k < MAX_PREDS; k++) free(p[k].mask);
+    sp_buf_free(&key);
+    return rc;
+}
+
+enum { Q_REC, Q_FINAL, Q_LIST, Q_LISTU };
+typedef struct qdim {
+    int mode;                  /* one code, last row, list, list of distinct */
+    const ccol *col;
+    uint64_t radix, stride;
+    uint32_t *buf;             /* this record's codes */
+    size_t nbuf;
+} qdim;
+
+/* u64 -> count, open addressing (key + 1 stored; 0 is empty). */
+typedef struct cmap { uint64_t *k; uint32_t *v; size_t n, cap; } cmap;
+
+static void cmap_add(cmap *m, uint64_t key)
+{
+    if ((m->n + 1) * 2 > m->cap) {
+        size_t nc = m->cap ? m->cap * 2 : 1024;
+        uint64_t *nk = sp_xcalloc(nc, sizeof *nk);
+        uint32_t *nv = sp_xcalloc(nc, sizeof *nv);
+        for (size_t i = 0; i < m->cap; i++) {
+            if (!m->k[i]) continue;
+            size_t j = (size_t)(m->k[i] * 0x9E3779B97F4A7C15ull >> 20) & (nc - 1);
+            while (nk[j]) j = (j + 1) & (nc - 1);
+            nk[j] = m->k[i];
+            nv[j] = m->v[i];
+        }
+        free(m->k);
+        free(m->v);
+        m->k = nk;
+        m->v = nv;
+        m->cap = nc;
+    }
+    uint64_t kk = key + 1;
+    size_t j = (size_t)(kk * 0x9E3779B97F4A7C15ull >> 20) & (m->cap - 1);
+    while (m->k[j] && m->k[j] != kk) j = (j + 1) & (m->cap - 1);
+    if (!m->k[j]) { m->k[j] = kk; m->n++; }
+    m->v[j]++;
+}
+
+/* store_count from the cube. *handled 0: the SQL path answers instead
+ * (a dimension or filter outside the cube); the result is the same. */
+static int cube_count(sp_store *s, const cube *c, const sp_filter *f, const char *const *dims,
+                      size_t ndims, store_count_cb cb, void *ud, int *handled)
+{
+    qdim q[MAX_DIMS];
+    dimwalk w[MAX_DIMS];
+    uint32_t *dense = NULL;
+    cmap hm = {0};
+    cgroup *groups = NULL;
+    size_t ngroups = 0;
+    sp_map map;
+    sp_arena keys;
+    sp_buf key;
+    int rc = SP_OK, has_list = 0;
+    uint64_t total = 1;
+    *handled = 0;
+    if (ndims == 0 || ndims > MAX_DIMS) return SP_OK;
+    memset(q, 0, sizeof q);
+    memset(w, 0, sizeof w);
+    for (size_t i = 0; i < ndims; i++) {
+        dimref *d = &w[i].d;
+        if (dim_resolve(s->cb, dims[i], d)) return SP_OK;
+        dim_sortflags(&w[i]);
+        q[i].mode = Q_REC;
+        switch (d->kind) {
+        case D_COL: {
+            int age_hi = d->f->type == CB_AGE && strcmp(d->col + strlen(d->col) - 3, "_hi") == 0;
+            q[i].col = &c->fcol[d->f->index * 2 + age_hi];
+            break;
+        }
+        case D_MULTI: q[i].col = &c->mcol[d->f->index]; q[i].mode = Q_LIST; break;
+        case D_GFINAL: case D_GANY:
+            if (!c->grp[d->f->index].present) return SP_OK;
+            if (d->kind == D_GFINAL && c->grp[d->f->index].irregular) return SP_OK;
+            q[i].col = &c->grp[d->f->index].sub[d->sub->index];
+            q[i].mode = d->kind == D_GFINAL ? Q_FINAL : Q_LISTU;
+            break;
+        case D_ORG: q[i].col = &c->org; break;
+        case D_REGION: q[i].col = &c->region; break;
+        case D_SYNTH: q[i].col = &c->synth; break;
+        default: return SP_OK;
+        }
+        if (!q[i].col->present) return SP_OK;
+        q[i].radix = (uint64_t)q[i].col->d.n + 1;
+        has_list |= q[i].mode == Q_LIST || q[i].mode == Q_LISTU;
+    }
+    /* mixed-radix index of a combination; the last dimension varies fastest */
+    for (size_t i = ndims; i-- > 0;) {
+        q[i].stride = total;
+        if (total > (UINT64_MAX / 4) / q[i].radix) return SP_OK;
+        total *= q[i].radix;
+    }
+    if (cube_select(s, c, f)) return SP_OK;
+    *handled = 1;
+    const uint32_t *sel = s->sel;
+    size_t nsel = s->nsel;
+    if (total <= CUBE_DENSE_MAX) dense = sp_xcalloc((size_t)total, sizeof *dense);
+    for (size_t i = 0; i < ndims; i++)
+        q[i].buf = sp_xmalloc(((size_t)q[i].col->maxlist + 1) * sizeof *q[i].buf);
+
+    if (!has_list && dense) {
+        /* the common case: one code per record and dimension */
+        for (size_t t = 0; t < nsel; t++) {
+            size_t r = sel ? sel[t] : t;
+            uint64_t idx = 0;
+            for (size_t i = 0; i < ndims; i++) {
+                const ccol *col = q[i].col;
+                uint32_t code;
+                if (q[i].mode == Q_REC) code = ccode(col, r);
+                else code = col->off[r + 1] > col->off[r] ? ccode(col, col->off[r + 1] - 1) : 0;
+                idx += code * q[i].stride;
+            }
+            dense[idx]++;
+        }
+    } else {
+        for (size_t t = 0; t < nsel; t++) {
+            size_t r = sel ? sel[t] : t;
+            for (size_t i = 0; i < ndims; i++) {
+                qdim *x = &q[i];
+                const ccol *col = x->col;
+                x->nbuf = 0;
+                switch (x->mode) {
+                case Q_REC: x->buf[x->nbuf++] = ccode(col, r); break;
+                case Q_FINAL:
+                    x->buf[x->nbuf++] = col->off[r + 1] > col->off[r] ?
+                                        ccode(col, col->off[r + 1] - 1) : 0;
+                    break;
+                default:
+                    for (uint32_t a = col->off[r]; a < col->off[r + 1]; a++) {
+                        uint32_t v = ccode(col, a);
+                        int dup = 0;
+                        if (x->mode == Q_LISTU)   /* once per distinct value */
+                            for (size_t k = 0; k < x->nbuf && !dup; k++) dup = x->buf[k] == v;
+                        if (!dup) x->buf[x->nbuf++] = v;
+                    }
+                    if (x->nbuf == 0) x->buf[x->nbuf++] = 0;
+                }
+            }
+            size_t idx[MAX_DIMS] = {0};
+            for (;;) {
+                uint64_t k = 0;
+                for (size_t i = 0; i < ndims; i++) k += q[i].buf[idx[i]] * q[i].stride;
+                if (dense) dense[k]++;
+                else cmap_add(&hm, k);
+                size_t i = ndims;
+                while (i > 0 && ++idx[i - 1] == q[i - 1].nbuf) idx[--i] = 0;
+                if (i == 0) break;
+            }
+        }
+    }
+
+    /* the groups, keyed by their text as the SQL path keys them, then
+     * sorted by the same comparison */
+    sp_map_init(&map);
+    sp_arena_init(&keys);
+    sp_buf_init(&key, 1 << 20);
+    size_t galloc = 0, ncells = dense ? (size_t)total : hm.cap;
+    for (size_t j = 0; j < ncells && rc == SP_OK; j++) {
+        uint64_t cell;
+        long long n;
+        if (dense) { if (!dense[j]) continue; cell = j; n = dense[j]; }
+        else { if (!hm.k[j]) continue; cell = hm.k[j] - 1; n = hm.v[j]; }
+        sp_buf_reset(&key);
+        for (size_t i = 0; i < ndims && rc == SP_OK; i++) {
+            uint32_t code = (uint32_t)((cell / q[i].stride) % q[i].radix);
+            const char *v = q[i].col->d.str[code];
+            if (!v) rc = sp_buf_addc(&key, 0);
+            else if ((rc = sp_buf_addc(&key, 1)) == SP_OK) rc = sp_buf_add(&key, v, strlen(v) + 1);
+        }
+        if (rc) { rc = usage(s, SP_ELIMIT, "value too long to count by%s", NULL); break; }
+        int g;
+        if (sp_map_get(&map, key.data, key.len, &g)) { groups[g].count += n; continue; }
+        if (ngroups >= MAX_GROUPS) {
+            rc = usage(s, SP_ELIMIT, "too many distinct values to count by%s", NULL);
+            break;
+        }
+        if (ngroups == galloc) {
+            galloc = galloc ? galloc * 2 : 64;
+            groups = sp_xrealloc(groups, galloc * sizeof *groups);
+        }
+        char *kp = sp_arena_alloc(&keys, key.len ? key.len : 1);
+        memcpy(kp, key.data, key.len);
+        groups[ngroups] = (cgroup){kp, key.len, n, w, ndims};
+        sp_map_put(&map, key.data, key.len, (int)ngroups);
+        ngroups++;
+    }
+    if (rc == SP_OK && ngroups) qsort(groups, ngroups, sizeof *groups, cmp_group);
+    for (size_t gi = 0; gi < ngroups && rc == SP_OK; gi++) {
+        const char *vals[MAX_DIMS + 1];
+        const char *k = groups[gi].key;
+        for (size_t i = 0; i < ndims; i++) k = key_next(k, &vals[i]);
+        vals[ndims] = NULL;
+        rc = cb(vals, groups[gi].count, ud);
+    }
+    for (size_t i = 0; i < ndims; i++) free(q[i].buf);
+    free(dense);
+    free(hm.k);
+    free(hm.v);
+    free(groups);
+    sp_map_free(&map);
+    sp_arena_free(&keys);
+    sp_buf_free(&key);
+    return rc;
+}
+
+int store_count(sp_store *s, const sp_filter *f, const char *const *dims, size_t ndims,
+                store_count_cb cb, void *ud)
+{
+    cube *c = cube_for(s);
+    if (c) {
+        int handled = 0;
+        int rc = cube_count(s, c, f, dims, ndims, cb, ud, &handled);
+        cube_release(c);
+        if (handled) return rc;
+    }
+    return count_sql(s, f, dims, ndims, cb, ud);
+}
+
+int store_count_records(sp_store *s, const sp_filter *f, long long *n)
+{
+    cube *c = cube_for(s);
+    if (c) {
+        int rc = cube_select(s, c, f);
+        if (rc == 0) *n = (long long)s->nsel;
+        cube_release(c);
+        if (rc == 0) return SP_OK;
+    }
+    return count_records_sql(s, f, n);
 }
 
 /* ------------------------------------------------------------ scan */

@@ -143,4 +143,26 @@ int store_dim_valid(const sp_store *s, const char *dim);
  * count. SP_EUSAGE for another status or an unknown id. */
 int store_submission_set_status(sp_store *s, long long id, const char *status);
 
+/* ---- the count cube (docs/store.md, "The cube") */
+/* The hub's generation: a number in meta bumped inside every commit that
+ * changes which records are counted or how (records added or deleted,
+ * submissions withdrawn or restored, an org's region). One cheap SELECT;
+ * sees commits of other connections and processes. 0 for a new hub. */
+int store_generation(sp_store *s, long long *gen);
+/* How store_count and store_count_records answer: -1 (default) from the
+ * in-memory cube when the hub has more than 20,000 live records, else SQL;
+ * 0 always SQL; 1 always the cube. The environment variable
+ * SPOTLIGHT_CUBE=0 or =1, read by store_open, sets the same. Inside a
+ * write transaction SQL always answers. */
+void store_set_cube_mode(sp_store *s, int mode);
+/* The process-wide cube of this handle's hub, for tests and benchmarks. */
+typedef struct store_cube_stats {
+    long long builds;          /* cubes built for this hub since its first open handle */
+    long long generation;      /* of the current cube */
+    long long records;         /* live records in it */
+    size_t bytes;              /* memory it holds */
+    int handles;               /* open handles sharing it */
+} store_cube_stats;
+int store_cube_info(sp_store *s, store_cube_stats *out);
+
 #endif
