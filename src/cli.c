@@ -9,6 +9,7 @@
 #include "export.h"
 #include "gazetteer.h"
 #include "import.h"
+#include "serve.h"
 #include "stats.h"
 #include "store.h"
 
@@ -612,6 +613,33 @@ static int cmd_codebook(const char *db, int argc, char **argv)
     return rc;
 }
 
+/* ------------------------------------------------------------ serve */
+
+static int cmd_serve(const char *db, int argc, char **argv)
+{
+    const char *listen = "127.0.0.1:8080", *threads = NULL;
+    int quiet = 0;
+    opt opts[] = {{"--listen", 1, &listen, NULL},
+                  {"--threads", 1, &threads, NULL},
+                  {"--quiet", 0, NULL, &quiet},
+                  {NULL, 0, NULL, NULL}};
+    char *pos[8];
+    int npos, rc;
+    if (argc > 8) {
+        fprintf(stderr, "usage: spotlight serve [--listen ADDR:PORT] [--threads N] [--quiet]\n");
+        return EXIT_USAGE;
+    }
+    if ((rc = parse_opts("serve", argc, argv, opts, pos, &npos, NULL, NULL))) return rc;
+    if (npos) {
+        fprintf(stderr, "spotlight serve: unexpected argument '%s'\n", pos[0]);
+        return EXIT_USAGE;
+    }
+    long long nt = 0;
+    if (threads && (rc = parse_count("serve", "--threads", threads, 1, 64, &nt))) return rc;
+    serve_opts so = {db, listen, (int)nt, quiet};
+    return serve_run(&so);
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 static int cmd_help(const char *db, int argc, char **argv);
@@ -663,6 +691,13 @@ static const command commands[] = {
      "spotlight demo --export-csv FILE [--records N] [--seed S]\n\n"
      "Synthetic records are flagged as such in the store and in every output.\n"
      "The same seed gives the same records on every machine.\n"},
+    {"serve", cmd_serve, "serve the dashboard and the JSON API over HTTP",
+     "spotlight serve [--listen ADDR:PORT] [--threads N] [--quiet]\n\n"
+     "Serves /api/v1/meta, /api/v1/stats/TABLE[.csv] (docs/api.md) and the\n"
+     "dashboard. --listen defaults to 127.0.0.1:8080 ([::1]:PORT for IPv6;\n"
+     "port 0 picks a free one); --threads to the number of cores. One log\n"
+     "line per request on standard error unless --quiet. Stops on SIGINT or\n"
+     "SIGTERM. Answers are cached until the hub's data changes.\n"},
     {"codebook", cmd_codebook, "show the data standard",
      "spotlight codebook [--markdown | --json]\n"},
     {"help", cmd_help, "help on a command", "spotlight help [COMMAND]\n"},

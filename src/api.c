@@ -1,0 +1,284 @@
+/* api.c -- see api.h. Query parameters map one to one onto
+ * stats_filter_set; the JSON is stats_to_json's, dumped compact. */
+#include "api.h"
+#include "export.h"
+#include "stats.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define API_JSON "application/json; charset=utf-8"
+#define API_PREFIX "/api/v1/stats/"
+
+/* Sets out to a JSON error: {"error": msg, "parameter": param} (param may
+ * be NULL: left out). */
+static int json_error(serve_reply *out, int status, const char *msg, const char *param)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "error", json_string(msg));
+    if (param) {
+        json_t *p = json_string(param);
+        json_object_set_new(o, "parameter", p ? p : json_null());
+    }
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    out->status = status;
+    out->content_type = API_JSON;
+    sp_buf_reset(&out->body);
+    int rc = s ? sp_buf_adds(&out->body, s) : SP_ENOMEM;
+    if (!rc) rc = sp_buf_addc(&out->body, '\n');
+    free(s);
+    return rc;
+}
+
+static int json_reply(serve_reply *out, json_t *o)
+{
+    char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    if (!s) return SP_ENOMEM;
+    out->status = 200;
+    out->content_type = API_JSON;
+    int rc = sp_buf_adds(&out->body, s);
+    if (!rc) rc = sp_buf_addc(&out->body, '\n');
+    free(s);
+    return rc;
+}
+
+typedef struct years_ud { long long lo, hi; } years_ud;
+
+static int years_cb(const char *const *vals, long long count, void *ud)
+{
+    years_ud *y = ud;
+    long long v;
+    if (!vals[0] || count <= 0 || sp_parse_int(vals[0], strlen(vals[0]), &v)) return 0;
+    if (y->lo == 0 || v < y->lo) y->lo = v;
+    if (y->hi == 0 || v > y->hi) y->hi = v;
+    return 0;
+}
+
+int api_meta(serve_ctx *ctx, const http_request *req, serve_reply *out)
+{
+    if (req->nparams)
+        return json_error(out, 400, "/api/v1/meta takes no query parameters", req->params[0].key);
+    long long records = 0;
+    sp_org *orgs = NULL;
+    size_t norgs = 0;
+    sp_submission *subs = NULL;
+    size_t nsubs = 0;
+    years_ud y = {0, 0};
+    const char *dims[] = {"year_identified"};
+    int rc;
+    if ((rc = store_count_records(ctx->store, NULL, &records)) ||
+        (rc = store_org_list(ctx->store, &orgs, &norgs)) ||
+        (rc = store_submission_list(ctx->store, 0, &subs, &nsubs)) ||
+        (rc = store_count(ctx->store, NULL, dims, 1, years_cb, &y))) {
+        rc = json_error(out, 500, "the hub could not be read", NULL);
+        out->no_store = 1;
+        goto done;
+    }
+    int synthetic = 0;
+    for (size_t i = 0; i < nsubs; i++)
+        if (subs[i].synthetic && subs[i].rows > 0 && strcmp(subs[i].status, "stored") == 0)
+            synthetic = 1;
+    json_t *o = json_object();
+    json_object_set_new(o, "records", json_integer(records));
+    json_object_set_new(o, "organisations", json_integer((json_int_t)norgs));
+    json_t *yr = json_array();
+    json_array_append_new(yr, y.lo ? json_integer(y.lo) : json_null());
+    json_array_append_new(yr, y.hi ? json_integer(y.hi) : json_null());
+    json_object_set_new(o, "years", yr);
+    json_object_set_new(o, "generation", json_integer(ctx->generation));
+    json_object_set_new(o, "codebook_version", json_string(ctx->cb->version));
+    json_t *tabs = json_array();
+    size_t nt;
+    const char *const *names = stats_table_names(&nt);
+    for (size_t i = 0; i < nt; i++) json_array_append_new(tabs, json_string(names[i]));
+    json_object_set_new(o, "tables", tabs);
+    json_object_set_new(o, "synthetic", json_boolean(synthetic));
+    json_t *sup = json_object();
+    json_object_set_new(sup, "k", json_null());
+    json_object_set_new(o, "suppression", sup);
+    rc = json_reply(out, o);
+    json_decref(o);
+done:
+    for (size_t i = 0; i < norgs; i++) store_org_free(&orgs[i]);
+    free(orgs);
+    for (size_t i = 0; i < nsubs; i++) store_submission_free(&subs[i]);
+    free(subs);
+    return rc;
+}
+
+/* The API's parameter names, canonical first. */
+static const char *param_canonical(const char *k)
+{
+    static const char *const names[][2] = {
+        {"year_from", "year-from"}, {"year_to", "year-to"}, {"org_region", "org-region"},
+        {"where", "where"},         {"bands", "bands"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(k, names[i][0]) == 0 || strcmp(k, names[i][1]) == 0) return names[i][0];
+    return NULL;
+}
+
+/* A CSV cell: quoted when needed, formula-neutralised (export.h's rule). */
+static int csv_cell(sp_buf *b, const char *s, size_t n)
+{
+    int apos = export_needs_neutralising(s, n);
+    int q = apos || (n && (s[0] == ' ' || s[n - 1] == ' '));
+    for (size_t i = 0; i < n && !q; i++)
+        if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n') q = 1;
+    int rc = SP_OK;
+    if (q) rc = sp_buf_addc(b, '"');
+    if (!rc && apos) rc = sp_buf_addc(b, '\'');
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (s[i] == '"') rc = sp_buf_addc(b, '"');
+        if (!rc) rc = sp_buf_addc(b, s[i]);
+    }
+    if (!rc && q) rc = sp_buf_addc(b, '"');
+    return rc;
+}
+
+/* The table flattened: one header line (nested columns named
+ * "NEST.name"), one line per row, CRLF line ends, no BOM. */
+static int table_csv(const stats_table *t, sp_buf *b)
+{
+    int rc = SP_OK;
+    char name[256];
+    for (size_t c = 0; c < t->ncols && !rc; c++) {
+        const stats_column *col = &t->cols[c];
+        if (col->level > 0 && col->level <= STATS_MAX_LEVELS && t->nest[col->level - 1])
+            snprintf(name, sizeof name, "%s.%s", t->nest[col->level - 1], col->name);
+        else
+            snprintf(name, sizeof name, "%s", col->name);
+        if (c) rc = sp_buf_addc(b, ',');
+        if (!rc) rc = csv_cell(b, name, strlen(name));
+    }
+    if (!rc) rc = sp_buf_adds(b, "\r\n");
+    for (size_t r = 0; r < t->nrows && !rc; r++) {
+        for (size_t c = 0; c < t->ncols && !rc; c++) {
+            const stats_cell *x = stats_cell_at(t, r, c);
+            if (c) rc = sp_buf_addc(b, ',');
+            if (rc || x->missing) continue;
+            switch (t->cols[c].kind) {
+            case STATS_TEXT:
+                if (x->s) rc = csv_cell(b, x->s, strlen(x->s));
+                break;
+            case STATS_INT:
+            case STATS_COUNT: rc = sp_buf_printf(b, "%lld", x->n); break;
+            case STATS_SHARE: /* rounded to 4 decimals, as in the JSON */
+                rc = sp_buf_printf(b, "%.10g", round(x->share * 10000.0) / 10000.0);
+                break;
+            }
+        }
+        if (!rc) rc = sp_buf_adds(b, "\r\n");
+    }
+    return rc;
+}
+
+/* "gender:male" -> "gender=male" (the first ':' or '=' separates; field
+ * names hold neither). */
+static void where_value(const char *v, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", v);
+    char *sep = strpbrk(out, ":=");
+    if (sep) *sep = '=';
+}
+
+int api_stats(serve_ctx *ctx, const http_request *req, serve_reply *out)
+{
+    char table[128];
+    const char *name = req->path + strlen(API_PREFIX);
+    size_t nl = strlen(name);
+    int csv = 0;
+    if (nl > 4 && strcmp(name + nl - 4, ".csv") == 0) {
+        csv = 1;
+        nl -= 4;
+    }
+    size_t nt;
+    const char *const *names = stats_table_names(&nt);
+    int known = 0;
+    if (nl < sizeof table) {
+        memcpy(table, name, nl);
+        table[nl] = '\0';
+        for (size_t i = 0; i < nt; i++) known |= strcmp(names[i], table) == 0;
+    }
+    if (!known) {
+        json_t *o = json_object();
+        json_object_set_new(o, "error", json_string("no such table"));
+        json_t *tabs = json_array();
+        for (size_t i = 0; i < nt; i++) json_array_append_new(tabs, json_string(names[i]));
+        json_object_set_new(o, "tables", tabs);
+        int rc = json_reply(out, o);
+        json_decref(o);
+        out->status = 404;
+        return rc;
+    }
+    stats_filter sf;
+    stats_filter_init(&sf);
+    sp_err err;
+    sp_err_init(&err);
+    stats_opts so = {STATS_BANDS_DEFAULT};
+    stats_table *t = NULL;
+    int rc = SP_OK, seen_once = 0;
+    static const char *const once[] = {"year_from", "year_to", "org_region", "bands"};
+    for (size_t i = 0; i < req->nparams; i++) {
+        const http_param *p = &req->params[i];
+        const char *k = param_canonical(p->key);
+        if (!k) {
+            rc = json_error(out, 400, "unknown parameter: the parameters are year_from, year_to, "
+                                      "org_region, where and bands", p->key);
+            goto done;
+        }
+        for (size_t j = 0; j < 4; j++) {
+            if (strcmp(k, once[j]) != 0) continue;
+            if (seen_once & (1 << j)) {
+                rc = json_error(out, 400, "this parameter may be given only once", k);
+                goto done;
+            }
+            seen_once |= 1 << j;
+        }
+        if (strcmp(k, "bands") == 0) {
+            if (stats_bands_parse(p->value, &so.bands)) {
+                rc = json_error(out, 400, "bands is default or ctdc", k);
+                goto done;
+            }
+            continue;
+        }
+        char wv[HTTP_MAX_LINE];
+        const char *v = p->value;
+        if (strcmp(k, "where") == 0) {
+            where_value(p->value, wv, sizeof wv);
+            v = wv;
+        }
+        sp_err_clear(&err);
+        if (stats_filter_set(&sf, ctx->cb, k, v, &err)) {
+            rc = json_error(out, 400, err.n ? sp_err_last(&err) : "bad value", k);
+            goto done;
+        }
+    }
+    sp_err_clear(&err);
+    int r = stats_compute(ctx->store, ctx->cb, table, &sf.f, &so, &t, &err);
+    if (r) {
+        rc = json_error(out, r == SP_EUSAGE ? 400 : 500,
+                        err.n ? sp_err_last(&err) : "the table could not be computed", NULL);
+        out->no_store = 1;
+        goto done;
+    }
+    if (csv) {
+        out->status = 200;
+        out->content_type = "text/csv; charset=utf-8";
+        snprintf(out->extra, sizeof out->extra,
+                 "Content-Disposition: attachment; filename=\"%s.csv\"\r\n", table);
+        rc = table_csv(t, &out->body);
+    } else {
+        json_t *o = stats_to_json(t);
+        rc = o ? json_reply(out, o) : SP_ENOMEM;
+        json_decref(o);
+    }
+done:
+    stats_table_free(t);
+    stats_filter_free(&sf);
+    sp_err_free(&err);
+    return rc;
+}
