@@ -181,6 +181,21 @@ static double open_doc(chart_ctx *c, sp_buf *b, double h)
     return PAD + FS_HEAD + 12;
 }
 
+/* A segment's direct label, centred at (cx, cy); on a hatched (suppressed)
+ * segment it sits on a white pill so the hatch does not cross it. */
+static void seg_label(chart_ctx *c, double cx, double cy, double size,
+                      const char *fill, int sup, const char *text)
+{
+    if (sup) {
+        double tw = text_w(text, size) + 6;
+        svg_rect(&c->d, cx - tw / 2, cy - size + 1, tw, size + 3, "#FFFFFF", NULL, NULL);
+    }
+    svg_text_opts tv = { .anchor = SVG_MIDDLE, .size = size,
+                         .fill = sup ? SVG_INK : svg_text_on(fill),
+                         .tooltip = c->tip.data, .cls = "sp-seg-label" };
+    svg_text(&c->d, cx, cy, &tv, text);
+}
+
 static double head_h(const chart_ctx *c)
 {
     const chart_opts *o = c->o;
@@ -346,6 +361,10 @@ int chart_stacked100(sp_buf *b, const chart_opts *o, const chart_bar *bars,
      * by the first bar that has them. */
     const chart_item **leg = sp_xcalloc(ncat, sizeof *leg);
     size_t nleg = 0;
+    int any_sup = 0;
+    for (size_t i = 0; i < nbars; i++)
+        for (size_t j = 0; j < bars[i].nitems; j++)
+            if (is_sup(&bars[i].items[j])) any_sup = 1;
     for (size_t j = 0; j < ncat; j++) {
         const chart_item *first = NULL;
         int used = 0;
@@ -401,7 +420,7 @@ int chart_stacked100(sp_buf *b, const chart_opts *o, const chart_bar *bars,
     double top = y + 6;
     double legend_cols = c.W >= 480 ? 2 : 1;
     double col_w = (c.W - 2 * PAD) / legend_cols;
-    double leg_rows = ceil((double)nleg / legend_cols);
+    double leg_rows = ceil((double)(nleg + (size_t)any_sup) / legend_cols);
     double h = top + row_h * (double)nbars + 12 + leg_rows * 20 + PAD;
 
     open_doc(&c, b, h);
@@ -426,14 +445,12 @@ int chart_stacked100(sp_buf *b, const chart_opts *o, const chart_bar *bars,
                 char p[40];
                 if (is_sup(it)) fmt_count(it->count, c.k, p);
                 else svg_fmt_pct(share_of(it, br->total), p);
-                if (text_w(p, FS_SMALL) + 6 <= sw) {
-                    int alt = 0;
-                    const char *f = is_sup(it) ? "#FFFFFF" : item_fill(it, j, &alt);
-                    svg_text_opts tv = { .anchor = SVG_MIDDLE, .size = FS_SMALL,
-                                         .fill = svg_text_on(f), .tooltip = c.tip.data,
-                                         .cls = "sp-seg-label" };
-                    svg_text(&c.d, x + sw / 2, by + bar_h / 2 + 4, &tv, p);
-                }
+                int alt = 0;
+                const char *f = item_fill(it, j, &alt);
+                /* striped twins stay unlabelled: text over stripes is noise */
+                if (text_w(p, FS_SMALL) + 8 <= sw && (!alt || is_sup(it)))
+                    seg_label(&c, x + sw / 2, by + bar_h / 2 + 4, FS_SMALL, f,
+                              is_sup(it), p);
                 x += sw;
             }
         }
@@ -457,6 +474,15 @@ int chart_stacked100(sp_buf *b, const chart_opts *o, const chart_bar *bars,
         svg_text_opts t = { .size = FS, .max_cp = fit_cp(col_w - 24, FS) };
         svg_text(&c.d, lx + 18, yy + 10.5, &t, item_label(leg[j]));
         li++;
+    }
+    if (any_sup) {
+        char m[96];
+        double lx = PAD + col_w * (double)(li % (size_t)legend_cols);
+        double yy = ly + 20 * (double)(li / (size_t)legend_cols);
+        snprintf(m, sizeof m, "Fewer than %d (hidden for privacy)", c.k);
+        svg_rect(&c.d, lx, yy, 12, 12, c.sup_fill, NULL, NULL);
+        svg_text_opts t = { .size = FS, .max_cp = fit_cp(col_w - 24, FS) };
+        svg_text(&c.d, lx + 18, yy + 10.5, &t, m);
     }
     svg_group_close(&c.d);
     free(leg);
@@ -571,10 +597,13 @@ int chart_hbar(sp_buf *b, const chart_opts *o, const chart_item *items,
     double label_w = floor(c.W * 0.34), val_w = 118, row_h = 24, bar_h = 16;
     double x0 = PAD + label_w, pw = c.W - 2 * PAD - label_w - val_w;
     double top = head_h(&c);
-    int more = n > nrows;
+    int more = n > shown + folded;
     double h = top + row_h * (double)nrows + (more ? 20 : 0) + PAD;
+    /* The scale follows the rows of single categories; an "Other" row
+     * larger than all of them is drawn cut, with a break mark, so it does
+     * not squash every other bar. */
     long long maxv = 1;
-    for (size_t i = 0; i < nrows; i++) {
+    for (size_t i = 0; i < (shown ? shown : nrows); i++) {
         const chart_item *it = i < shown ? rows[i].it : &other;
         long long v = is_sup(it) ? c.k : it->count;
         if (v > maxv) maxv = v;
@@ -587,7 +616,10 @@ int chart_hbar(sp_buf *b, const chart_opts *o, const chart_item *items,
         double v = is_sup(it) ? c.k : (double)it->count;
         double bw = v / (double)maxv * pw;
         if (it->count > 0 && bw < 1) bw = 1;
+        if (is_sup(it) && bw < 16) bw = 16;   /* a hatch needs room to show */
         int folded_row = it == &other;
+        int cut = bw > pw;
+        if (cut) bw = pw;
         svg_group_open(&c.d, "sp-bar", NULL);
         tip_item(&c, NULL, it, base, !(folded_row && (other_ge || c.o->mentions)));
         if (folded_row && other_ge) {
@@ -602,6 +634,13 @@ int chart_hbar(sp_buf *b, const chart_opts *o, const chart_item *items,
         svg_text(&c.d, x0 - 8, y + row_h / 2 + 4, &tl, item_label(it));
         const char *fill = is_nr(it) ? SVG_GREY_UNKNOWN : folded_row ? SVG_GREY_OTHER : svg_palette[0];
         mark(&c, x0, y + (row_h - bar_h) / 2, bw, bar_h, it, rows[i < shown ? i : 0].pos, fill);
+        if (cut) {
+            for (int k2 = 0; k2 < 2; k2++) {
+                double bx = x0 + pw - 22 + 5 * k2;
+                svg_line(&c.d, bx - 3, y + (row_h + bar_h) / 2 + 1, bx + 3,
+                         y + (row_h - bar_h) / 2 - 1, "#FFFFFF", 2, "sp-break");
+            }
+        }
         char val[80], cnt[40], p[16];
         fmt_count(it->count, c.k, cnt);
         double s = share_of(it, base);
@@ -707,13 +746,15 @@ static int columns(sp_buf *b, const chart_opts *o, const chart_item *items,
         double v = is_sup(it) ? c.k : (double)it->count;
         double ch = v / (double)maxv * ph;
         if (it->count > 0 && ch < 1) ch = 1;
+        if (is_sup(it) && ch < 8) ch = 8;     /* a hatch needs room to show */
         double cx = PAD + slot * ((double)i + 0.5);
         double cw = slot * 0.7 > 56 ? 56 : slot * 0.7;
         svg_group_open(&c.d, "sp-bar", NULL);
         tip_item(&c, NULL, it, base, with_share);
         const char *fill = is_nr(it) ? SVG_GREY_UNKNOWN : svg_palette[0];
         if (line) {
-            if (is_sup(it)) svg_circle(&c.d, cx, base_y - ch, 4, c.sup_fill, "sp-mark", c.tip.data);
+            if (is_sup(it)) /* no point: a hatched stub at the base */
+                svg_rect(&c.d, cx - 6, base_y - ch, 12, ch, c.sup_fill, "sp-mark", c.tip.data);
             else svg_circle(&c.d, cx, base_y - ch, 4, fill, "sp-mark", c.tip.data);
         } else {
             mark(&c, cx - cw / 2, base_y - ch, cw, ch, it, i, fill);
@@ -810,18 +851,17 @@ int chart_sharebar(sp_buf *b, const chart_opts *o, const chart_item *items,
             if (is_sup(it)) fmt_count(it->count, c.k, p);
             else svg_fmt_pct(share_of(it, base), p);
             int alt = 0;
-            const char *f = is_sup(it) ? "#FFFFFF" : item_fill(it, i, &alt);
-            svg_text_opts tv = { .anchor = SVG_MIDDLE, .size = FS, .fill = svg_text_on(f),
-                                 .tooltip = c.tip.data, .cls = "sp-seg-label" };
+            const char *f = item_fill(it, i, &alt);
             /* "Male 46.2%" when it fits, else the share alone */
             sp_buf lab;
             sp_buf_init(&lab, 256);
             (void)add_label(&lab, item_label(it), 24);
             (void)sp_buf_printf(&lab, " %s", p);
-            if (lab.data && text_w(lab.data, FS) + 8 <= sw)
-                svg_text(&c.d, x + sw / 2, top + bar_h / 2 + 4.5, &tv, lab.data);
-            else if (text_w(p, FS) + 6 <= sw)
-                svg_text(&c.d, x + sw / 2, top + bar_h / 2 + 4.5, &tv, p);
+            if (alt && !is_sup(it)) { /* striped twin: legend only */ }
+            else if (lab.data && text_w(lab.data, FS) + 10 <= sw)
+                seg_label(&c, x + sw / 2, top + bar_h / 2 + 4.5, FS, f, is_sup(it), lab.data);
+            else if (text_w(p, FS) + 8 <= sw)
+                seg_label(&c, x + sw / 2, top + bar_h / 2 + 4.5, FS, f, is_sup(it), p);
             sp_buf_free(&lab);
             x += sw;
         }
