@@ -313,7 +313,7 @@ size_t geo_missing_provinces(const sp_geo *g, const sp_gazetteer *gz, const gz_p
         int t = 0, d = 0;
         sp_map_get(&total, key, (size_t)k, &t);
         sp_map_get(&drawn, key, (size_t)k, &d);
-        if (2 * d >= t) list[n++] = p;
+        if (2 * d >= t || t <= 2) list[n++] = p;
     }
     qsort(list, n, sizeof *list, cmp_prov);
     sp_map_free(&total); sp_map_free(&drawn);
