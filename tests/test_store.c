@@ -5,6 +5,7 @@
 #include "store.h"
 #include "embed.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 /* ---------------------------------------------------------------- fixture */
@@ -934,7 +935,293 @@ TEST(store_scan_large_constant)
     finish(s);
 }
 
+/* ------------------------------------------------------------- the cube */
+
+static unsigned long long rng_state;
+static unsigned rnd(unsigned n)
+{
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (unsigned)((rng_state >> 33) % n);
+}
+
+/* A code of field `name` at random. */
+static const char *rcode(const char *name)
+{
+    const cb_field *f = codebook_field(cb, name);
+    ASSERT_NOT_NULL(f);
+    return f->values[rnd((unsigned)f->nvalues)].code;
+}
+
+static const char *const countries[] = {"VN", "ID", "PH", "MM", "KH", "TH", "LA", "CN"};
+static const char *const localities[] = {"Shwe Kokko", "KK Park", "Sihanoukville", "Golden Triangle"};
+static long long porg[3], psub[4];
+
+/* n random records over a few fields, in orgs TH (Asia), GB (Europe) and
+ * unknown country (no region); submission 4 is synthetic, submission 3
+ * is withdrawn afterwards. */
+static void add_random(sp_store *s, int n)
+{
+    sp_record r;
+    char buf[32];
+    porg[0] = new_org(s, "Alpha Foundation", "TH");
+    porg[1] = new_org(s, "Bravo Org", "GB");
+    porg[2] = new_org(s, "charlie", NULL);
+    for (int i = 0; i < 4; i++) {
+        snprintf(buf, sizeof buf, "sha%d", i);
+        ASSERT_EQ(store_submission_add(s, porg[i % 3], "x.csv", buf, i == 3, &psub[i]), SP_OK);
+    }
+    record_init(&r, cb);
+    ASSERT_EQ(store_begin(s), SP_OK);
+    for (int i = 0; i < n; i++) {
+        int k = (int)rnd(4);
+        snprintf(buf, sizeof buf, "c%d", i);
+        set(&r, "case_ref", buf);
+        if (rnd(10)) { snprintf(buf, sizeof buf, "%u", 2019 + rnd(6)); set(&r, "year_identified", buf); }
+        if (rnd(5)) set(&r, "gender", rcode("gender"));
+        if (rnd(4)) set(&r, "industry", rcode("industry"));
+        if (rnd(3)) {
+            static const char *const ages[] = {"25", "18-24", "30", "48+", "17", "25-29"};
+            set(&r, "age", ages[rnd(6)]);
+        }
+        if (rnd(6)) set(&r, "nationality", countries[rnd(8)]);
+        if (rnd(3)) { snprintf(buf, sizeof buf, "%u", rnd(30)); set(&r, "months_exploited", buf); }
+        for (unsigned m = rnd(4); m > 0; m--) set(&r, "control_means", rcode("control_means"));
+        for (unsigned m = rnd(3); m > 0; m--) set(&r, "transit_countries", countries[rnd(8)]);
+        unsigned rows = rnd(4);
+        for (unsigned row = 0; row < rows; row++) {
+            if (rnd(5)) gset(&r, "exploitation", row, "country", countries[rnd(4) + 3]);
+            if (rnd(2)) gset(&r, "exploitation", row, "locality", localities[rnd(4)]);
+        }
+        record_trim_groups(&r);
+        ASSERT_EQ(store_record_add(s, psub[k], porg[k % 3], &r, k == 3, NULL), SP_OK);
+        record_reset(&r);
+    }
+    ASSERT_EQ(store_commit(s), SP_OK);
+    record_free(&r);
+}
+
+/* store_count's rows as text, from the cube (mode 1) or SQL (mode 0). */
+static char *count_mode(sp_store *s, int mode, const sp_filter *f, const char *const *dims,
+                        size_t nd)
+{
+    countbuf c;
+    sp_buf_init(&c.b, 1 << 22);
+    c.ndims = nd;
+    store_set_cube_mode(s, mode);
+    int rc = store_count(s, f, dims, nd, collect_counts, &c);
+    if (rc) TFAIL("store_count mode %d: %d %s", mode, rc, store_errmsg(s));
+    long long n = -1;
+    ASSERT_EQ(store_count_records(s, f, &n), SP_OK);
+    sp_buf_printf(&c.b, "records=%lld", n);
+    return sp_buf_steal(&c.b);
+}
+
+TEST(store_cube_matches_sql)
+{
+    static const char *const dims[] = {
+        "gender", "year_identified", "age.lo", "age.hi", "nationality", "control_means",
+        "transit_countries", "exploitation.country", "exploitation[].country",
+        "exploitation.locality", "exploitation[].locality", "org", "org_region", "synthetic",
+        "industry", "months_exploited",
+    };
+    static const char *const wfield[] = {
+        "gender", "nationality", "control_means", "exploitation.country",
+        "exploitation[].country", "age", "org", "synthetic", "year_identified",
+        "transit_countries", "org_region", "months_exploited", "exploitation[].locality",
+    };
+    sp_store *s = open_new();
+    rng_state = 12345;
+    add_random(s, 3000);
+    ASSERT_EQ(store_submission_set_status(s, psub[2], "withdrawn"), SP_OK);
+    store_cube_stats st;
+    size_t ndims = sizeof dims / sizeof dims[0];
+    for (int iter = 0; iter < 300; iter++) {
+        const char *d[3];
+        size_t nd = 1 + rnd(3);
+        for (size_t i = 0; i < nd; i++) d[i] = dims[rnd((unsigned)ndims)];
+        sp_filter f;
+        char vb[SP_MAX_WHERE][32];
+        memset(&f, 0, sizeof f);
+        if (rnd(3) == 0) f.year_from = 2019 + (int)rnd(5);
+        if (rnd(4) == 0) f.year_to = 2020 + (int)rnd(5);
+        if (rnd(5) == 0) f.org_region = rnd(2) ? "Asia" : "Europe";
+        if (rnd(6) == 0) f.org_id = porg[rnd(3)];
+        for (unsigned w = rnd(3); w > 0; w--) {
+            const char *fld = wfield[rnd(sizeof wfield / sizeof wfield[0])];
+            const char *v;
+            if (!strcmp(fld, "gender")) v = rcode("gender");
+            else if (!strcmp(fld, "control_means")) v = rcode("control_means");
+            else if (!strcmp(fld, "age")) v = rnd(2) ? "25" : "18-24";
+            else if (!strcmp(fld, "org")) v = rnd(2) ? "ALPHA foundation" : "Bravo Org";
+            else if (!strcmp(fld, "synthetic")) v = rnd(2) ? "1" : "0";
+            else if (!strcmp(fld, "year_identified")) v = rnd(2) ? "2021" : "2022.0";
+            else if (!strcmp(fld, "org_region")) v = "Asia";
+            else if (!strcmp(fld, "months_exploited")) {
+                snprintf(vb[f.nwhere], sizeof vb[0], "%u", rnd(30));
+                v = vb[f.nwhere];
+            }
+            else if (!strcmp(fld, "exploitation[].locality")) v = localities[rnd(4)];
+            else v = countries[rnd(8)];
+            f.where[f.nwhere++] = (sp_where){fld, v};
+        }
+        char *a = count_mode(s, 1, &f, d, nd);
+        char *b = count_mode(s, 0, &f, d, nd);
+        if (strcmp(a, b) != 0)
+            TFAIL("iteration %d (%s, %s, %s): cube\n%.2000s\nSQL\n%.2000s", iter, d[0],
+                  nd > 1 ? d[1] : "", nd > 2 ? d[2] : "", a, b);
+        free(a);
+        free(b);
+    }
+    /* one cube served every query */
+    ASSERT_EQ(store_cube_info(s, &st), SP_OK);
+    ASSERT_EQ(st.builds, 1);
+    ASSERT_EQ(st.records, q1("SELECT count(*) FROM record WHERE submission_id <> 3"));
+    ASSERT(st.bytes > 0);
+    finish(s);
+}
+
+TEST(store_cube_generation)
+{
+    sp_store *s = open_new(), *s2 = NULL;
+    sp_err e;
+    long long g0, g1, g2, id;
+    sp_record r;
+    sp_err_init(&e);
+    ASSERT_EQ(store_generation(s, &g0), SP_OK);
+    rng_state = 7;
+    add_random(s, 50);
+    ASSERT_EQ(store_generation(s, &g1), SP_OK);
+    ASSERT_EQ(g1, g0 + 1);                /* the import: one bump */
+    /* a rollback leaves it */
+    record_init(&r, cb);
+    set(&r, "case_ref", "x");
+    ASSERT_EQ(store_begin(s), SP_OK);
+    ASSERT_EQ(store_record_add(s, psub[0], porg[0], &r, 0, &id), SP_OK);
+    ASSERT_EQ(store_rollback(s), SP_OK);
+    ASSERT_EQ(store_generation(s, &g2), SP_OK);
+    ASSERT_EQ(g2, g1);
+    /* a second handle shares the cube, and sees the first's changes */
+    ASSERT_EQ(store_open(&s2, dbpath, cb, 0, &e), SP_OK);
+    store_set_cube_mode(s, 1);
+    store_set_cube_mode(s2, 1);
+    long long n1 = 0, n2 = 0;
+    ASSERT_EQ(store_count_records(s, NULL, &n1), SP_OK);
+    ASSERT_EQ(store_count_records(s2, NULL, &n2), SP_OK);
+    ASSERT_EQ(n1, 50);
+    ASSERT_EQ(n2, 50);
+    store_cube_stats st;
+    ASSERT_EQ(store_cube_info(s2, &st), SP_OK);
+    ASSERT_EQ(st.builds, 1);
+    ASSERT_EQ(st.handles, 2);
+    ASSERT_EQ(st.generation, g1);
+    /* a write outside a transaction bumps at once */
+    ASSERT_EQ(store_record_add(s, psub[0], porg[0], &r, 0, &id), SP_OK);
+    ASSERT_EQ(store_generation(s2, &g2), SP_OK);
+    ASSERT_EQ(g2, g1 + 1);
+    ASSERT_EQ(store_count_records(s2, NULL, &n2), SP_OK);
+    ASSERT_EQ(n2, 51);
+    ASSERT_EQ(store_cube_info(s, &st), SP_OK);
+    ASSERT_EQ(st.builds, 2);
+    /* inside a write transaction SQL answers: the caller's own records count */
+    ASSERT_EQ(store_begin(s), SP_OK);
+    ASSERT_EQ(store_record_add(s, psub[0], porg[0], &r, 0, &id), SP_OK);
+    ASSERT_EQ(store_count_records(s, NULL, &n1), SP_OK);
+    ASSERT_EQ(n1, 52);
+    ASSERT_EQ(store_commit(s), SP_OK);
+    /* withdrawing: a new generation, the records leave the cube */
+    long long before = 0, in_sub = q1("SELECT count(*) FROM record WHERE submission_id = 1");
+    ASSERT_EQ(store_count_records(s2, NULL, &before), SP_OK);
+    ASSERT_EQ(before, 52);
+    ASSERT_EQ(store_submission_set_status(s, psub[0], "withdrawn"), SP_OK);
+    ASSERT_EQ(store_count_records(s2, NULL, &n2), SP_OK);
+    ASSERT_EQ(n2, 52 - in_sub);
+    /* an org's new country moves its records to another region */
+    const char *d[1] = {"org_region"};
+    char *a = count_mode(s2, 1, NULL, d, 1);
+    ASSERT_EQ(store_org_set_country(s, porg[2], "PH"), SP_OK);
+    char *b = count_mode(s2, 1, NULL, d, 1);
+    char *c = count_mode(s2, 0, NULL, d, 1);
+    ASSERT(strcmp(a, b) != 0);
+    ASSERT_STR_EQ(b, c);
+    free(a);
+    free(b);
+    free(c);
+    ASSERT_EQ(store_cube_info(s, &st), SP_OK);
+    ASSERT_EQ(st.builds, 5);
+    /* a change by another connection (another process) is seen too */
+    exec_raw("UPDATE meta SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT) WHERE key = 'generation'");
+    ASSERT_EQ(store_count_records(s, NULL, &n1), SP_OK);
+    ASSERT_EQ(store_cube_info(s, &st), SP_OK);
+    ASSERT_EQ(st.builds, 6);
+    record_free(&r);
+    store_close(s2);
+    sp_err_free(&e);
+    finish(s);
+}
+
+/* Several handles in several threads, one cube. */
+typedef struct thr_arg { sp_store *s; long long n; int rc; } thr_arg;
+static void *thr_count(void *p)
+{
+    thr_arg *a = p;
+    for (int i = 0; i < 20 && a->rc == 0; i++) a->rc = store_count_records(a->s, NULL, &a->n);
+    return NULL;
+}
+
+TEST(store_cube_threads)
+{
+    sp_store *s = open_new(), *h[4];
+    sp_err e;
+    pthread_t t[4];
+    thr_arg a[4];
+    sp_err_init(&e);
+    rng_state = 99;
+    add_random(s, 200);
+    for (int i = 0; i < 4; i++) {
+        ASSERT_EQ(store_open(&h[i], dbpath, cb, 0, &e), SP_OK);
+        store_set_cube_mode(h[i], 1);
+        a[i] = (thr_arg){h[i], 0, 0};
+    }
+    for (int i = 0; i < 4; i++) ASSERT_EQ(pthread_create(&t[i], NULL, thr_count, &a[i]), 0);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        ASSERT_EQ(a[i].rc, SP_OK);
+        ASSERT_EQ(a[i].n, 200);
+    }
+    store_cube_stats st;
+    ASSERT_EQ(store_cube_info(s, &st), SP_OK);
+    ASSERT_EQ(st.builds, 1);
+    ASSERT_EQ(st.handles, 5);
+    for (int i = 0; i < 4; i++) store_close(h[i]);
+    ASSERT_EQ(store_cube_info(s, &st), SP_OK);
+    ASSERT_EQ(st.handles, 1);
+    sp_err_free(&e);
+    finish(s);
+}
+
+/* The automatic mode: small hubs stay on SQL (no cube is built). */
+TEST(store_cube_threshold)
+{
+    sp_store *s = open_new();
+    rng_state = 3;
+    add_random(s, 100);
+    store_set_cube_mode(s, -1);
+    const char *d[1] = {"synthetic"};
+    ASSERT(store_dim_valid(s, "synthetic"));
+    char *a = count_mode(s, -1, NULL, d, 1);
+    char *b = count_mode(s, 1, NULL, d, 1);
+    ASSERT_STR_EQ(a, b);
+    ASSERT_CONTAINS(a, "1=");
+    store_cube_stats st;
+    ASSERT_EQ(store_cube_info(s, &st), SP_OK);
+    ASSERT_EQ(st.builds, 1);               /* only the forced count built one */
+    free(a);
+    free(b);
+    finish(s);
+}
+
 TEST_LIST(store_create_reopen_migrate, store_open_errors, store_orgs, store_submissions,
           store_record_roundtrip_hostile, store_group_empty_rows, store_filters_scan,
           store_scan_values_and_stop, store_counts, store_replace_and_rollback,
-          store_codebook_grows, store_scan_large_constant)
+          store_codebook_grows, store_scan_large_constant, store_cube_matches_sql,
+          store_cube_generation, store_cube_threads, store_cube_threshold)
