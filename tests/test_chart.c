@@ -47,6 +47,11 @@ static void XMLCALL on_start(void *ud, const XML_Char *name, const XML_Char **at
         if (!strcmp(atts[i], "id") && p->nids < MAXS) p->ids[p->nids++] = strdup(atts[i + 1]);
         if (!strcmp(atts[i], "style")) { p->ok = 0; snprintf(p->err, sizeof p->err, "style attribute"); }
         if (!strcmp(atts[i], "fill") && strstr(atts[i + 1], "-sup)")) p->nhatched++;
+        /* legible on phones: nothing under 11 units at the 640-unit width */
+        if (!strcmp(atts[i], "font-size") && atof(atts[i + 1]) < 11) {
+            p->ok = 0;
+            snprintf(p->err, sizeof p->err, "font-size %s < 11", atts[i + 1]);
+        }
     }
     if (!strcmp(name, "rect")) p->nrect++;
     if (!strcmp(name, "title")) { p->in_title = 1; sp_buf_reset(&p->cur); }
@@ -395,6 +400,17 @@ TEST(stacked_industries_by_year)
     ASSERT_CONTAINS(p.desc, "In 2025 (812): Sexual exploitation 61.5%, Online scams and fraud 37.1%, Unknown 1.5%.");
     ASSERT_LE(b.len, 80000);
     parsed_free(&p);
+
+    /* a narrow rendering (phones): same numbers, one legend column */
+    chart_opts narrow = OPTS;
+    narrow.width = 400;
+    sp_buf_reset(&b);
+    ASSERT_EQ(chart_stacked100(&b, &narrow, d->bars, NYEARS), SP_OK);
+    dump("stacked_400", &b);
+    parse_svg(&p, b.data, b.len);
+    ASSERT_STR_EQ(p.viewbox, "0 0 400 600"); /* legend in one column */
+    ASSERT(has_title(&p, "2025 \xC2\xB7 Online scams and fraud: 301 of 812 (37.1%)"));
+    parsed_free(&p);
     sp_buf_free(&b);
     free(d);
 }
@@ -548,6 +564,7 @@ TEST(hbar_cap_other_row)
     ASSERT(has_text(&p, "Place 010"));
     ASSERT(!has_text(&p, "Place 011"));
     ASSERT(has_text(&p, "Other (89)"));
+    for (size_t t = 0; t < p.ntexts; t++) ASSERT(!strstr(p.texts[t], "more not shown"));
     char want[80], cnt[32], pct[16];
     svg_fmt_int(folded, cnt);
     svg_fmt_pct((double)folded / (double)base, pct);
