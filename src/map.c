@@ -40,9 +40,9 @@ static double wrap_dlon(double dl)
     return dl;
 }
 
-static void raw(const proj *p, double lon, double lat, double *x, double *y)
+static void raw_l(const proj *p, double l, double lat, double *x, double *y)
 {
-    double l = wrap_dlon(lon - p->lon0) * DEG, f = lat * DEG;
+    double f = lat * DEG;
     if (p->kind == PJ_EQUALEARTH) {
         /* Šavrič, Patterson & Jenny (2018) */
         const double A1 = 1.340264, A2 = -0.081106, A3 = 0.000893, A4 = 0.003796;
@@ -61,6 +61,20 @@ static void raw(const proj *p, double lon, double lat, double *x, double *y)
         *x = l;
         *y = log(tan(M_PI / 4 + f / 2));
     }
+}
+
+static void raw(const proj *p, double lon, double lat, double *x, double *y)
+{
+    raw_l(p, wrap_dlon(lon - p->lon0) * DEG, lat, x, y);
+}
+
+/* lon taken as it is (a ring already unwrapped around lon0) */
+static void project_nowrap(const proj *p, double lon, double lat, double *sx, double *sy)
+{
+    double x, y;
+    raw_l(p, (lon - p->lon0) * DEG, lat, &x, &y);
+    *sx = p->ox + p->k * x;
+    *sy = p->oy - p->k * y;
 }
 
 static void project(const proj *p, double lon, double lat, double *sx, double *sy)
@@ -213,8 +227,19 @@ static int feature_path(scene *s, const geo_feature *f, double *area_px)
         if (!a || !bb) { free(a); free(bb); s->d.rc = SP_ENOMEM; return written; }
         double minx = 1e300, maxx = -1e300, miny = 1e300, maxy = -1e300;
         size_t k = 0;
+        /* rings that cross the antimeridian (world-atlas keeps them whole,
+         * Fiji, Chukotka) are unwrapped so that no edge jumps across the
+         * map; the part beyond the frame's edge is clipped */
+        double prev = 0;
         for (size_t i = 0; i + 1 < n; i++) {
-            project(&s->p, ring->pts[i].lon, ring->pts[i].lat, &a[2 * k], &a[2 * k + 1]);
+            double lon = ring->pts[i].lon;
+            if (i == 0) lon = s->p.lon0 + wrap_dlon(lon - s->p.lon0);
+            else {
+                while (lon - prev > 180) lon -= 360;
+                while (lon - prev < -180) lon += 360;
+            }
+            prev = lon;
+            project_nowrap(&s->p, lon, ring->pts[i].lat, &a[2 * k], &a[2 * k + 1]);
             minx = fmin(minx, a[2 * k]); maxx = fmax(maxx, a[2 * k]);
             miny = fmin(miny, a[2 * k + 1]); maxy = fmax(maxy, a[2 * k + 1]);
             k++;
@@ -325,7 +350,7 @@ static const geo_feature *country(const scene *s, const char *a2) { return geo_c
 static void credit(scene *s, int osm)
 {
     put(s, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"9\" text-anchor=\"end\" fill=\"%s\">Boundaries: Natural Earth%s</text>\n",
-        s->w - 4, s->h - 4, SVG_INK_MUTED, osm ? "; Laos \xC2\xA9 OpenStreetMap contributors, geoBoundaries" : "");
+        s->w - 4, s->maph - 4, SVG_INK_MUTED, osm ? "; Laos \xC2\xA9 OpenStreetMap contributors, geoBoundaries" : "");
 }
 
 /* ---- classes */
@@ -372,7 +397,7 @@ static const char *class_color(const classes *c, long long v)
     return svg_seq_color(c->n == 1 ? 0.6 : (k ? 0.85 : 0.4));
 }
 
-static void legend_classes(scene *s, const classes *c, const char *what)
+static void legend_classes(scene *s, const classes *c, const char *what, double sw)
 {
     double y = s->maph + 8, x = PAD;
     char a[32], b[32], t[96];
@@ -380,7 +405,6 @@ static void legend_classes(scene *s, const classes *c, const char *what)
     put(s, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" fill=\"%s\">", x, y + 9, SVG_INK);
     put_esc(s, what);
     put(s, "</text>\n");
-    double sw = 86;
     for (int i = 0; i <= c->n; i++) {
         double xx = x + i * (sw + 6);
         const char *col = i < c->n ? class_color(c, c->hi[i]) : SVG_NODATA;
@@ -535,7 +559,7 @@ int map_choropleth(sp_buf *out, const sp_geo *g, const map_opts *o_in,
     }
     put(&s, "</g>\n");
     snprintf(t, sizeof t, "Number of %s", o.unit);
-    legend_classes(&s, &c, t);
+    legend_classes(&s, &c, t, 86);
     int osm = 0;
     for (size_t j = 0; j < npc; j++) if (pcs[j] && sp_streq_nocase(pcs[j], "LA")) osm = 1;
     credit(&s, osm);
@@ -748,10 +772,11 @@ int map_routes(sp_buf *out, const sp_geo *g, const map_opts *o_in, const char *o
         double y = s.maph + 8;
         put(&s, "<g class=\"map-legend\"><text x=\"%.0f\" y=\"%.0f\" font-size=\"11\">Origin (%s)</text>", s.w / 2, y + 9, "shaded");
         for (int i = 0; i < c.n; i++) {
-            char a[32], b[32];
+            char a[32], b[40];
             put(&s, "<rect x=\"%.0f\" y=\"%.0f\" width=\"14\" height=\"10\" fill=\"%s\"/>", s.w / 2 + i * 60, y + 17, class_color(&c, c.hi[i]));
-            put(&s, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"9\">%s\xE2\x80\x93%s</text>", s.w / 2 + i * 60 + 16, y + 26,
-                fmt_count(c.lo[i], a), fmt_count(c.hi[i], b));
+            if (c.lo[i] == c.hi[i]) b[0] = 0; else { b[0] = '\xE2'; b[1] = '\x80'; b[2] = '\x93'; svg_fmt_int(c.hi[i], b + 3); }
+            put(&s, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"9\">%s%s</text>", s.w / 2 + i * 60 + 16, y + 26,
+                fmt_count(c.lo[i], a), b);
         }
         put(&s, "</g>\n");
     }
@@ -789,7 +814,7 @@ int map_hotspots(sp_buf *out, const sp_geo *g, const map_opts *o_in, const map_p
         sp[n].name = pl[i].locality && *pl[i].locality ? pl[i].locality : NULL;
         total += pl[i].count;
         if (pl[i].count > max) max = pl[i].count;
-        box_add(box, e.lon - 1, e.lat - 1, e.lon + 1, e.lat + 1);
+        box_add(box, e.lon - 2.5, e.lat - 2, e.lon + 2.5, e.lat + 2);
         n++;
     }
     /* fan: places sharing one anchor point */
@@ -871,7 +896,7 @@ int map_destination(sp_buf *out, const sp_geo *g, const map_opts *o_in, const ch
     box_add_feature(box, cf);
     double cbox[4];
     memcpy(cbox, box, sizeof box);
-    double ext = cf ? fmax(cf->bbox[2] - cf->bbox[0], cf->bbox[3] - cf->bbox[1]) * 0.5 + 3 : 10;
+    double ext = cf ? fmax(cf->bbox[2] - cf->bbox[0], cf->bbox[3] - cf->bbox[1]) * 0.3 + 1.5 : 10;
     fl *f = sp_xmalloc((nf + 1) * sizeof *f);
     size_t n = 0, skipped = 0;
     long long total = 0;
@@ -919,7 +944,7 @@ int map_destination(sp_buf *out, const sp_geo *g, const map_opts *o_in, const ch
     draw_flows(&s, f, n, s.w * 0.62);
     char t[96];
     snprintf(t, sizeof t, "Exploitation (%s)", o.unit);
-    legend_classes(&s, &c, t);
+    legend_classes(&s, &c, t, s.w * 0.6 / (c.n + 1) - 6);
     credit(&s, sp_streq_nocase(cc, "LA"));
     free(f);
     return svg_end(&s.d);
