@@ -717,6 +717,16 @@ static int columns(sp_buf *b, const chart_opts *o, const chart_item *items,
     double slot = (c.W - 2 * PAD) / (double)n;
     int show_share = with_share && slot >= FS_SMALL * CW * 6 + 4;
     int show_val = slot >= FS_SMALL * CW * 3 + 2;
+    size_t maxcp = 4;
+    for (size_t i = 0; i < n; i++) {
+        const char *l = item_label(&items[i]);
+        size_t k = svg_utf8_len(l, strlen(l));
+        if (k > maxcp) maxcp = k;
+    }
+    if (maxcp > 10) maxcp = 10;
+    size_t label_every = (size_t)ceil((FS * CW * (double)maxcp + 6) / slot);
+    if (label_every < 1) label_every = 1;
+    double last_right = -1e9;
     double base_y = top + ph;
     double h = base_y + 20 + (show_share ? 16 : 0) + PAD;
     long long maxv = 1;
@@ -766,9 +776,24 @@ static int columns(sp_buf *b, const chart_opts *o, const chart_item *items,
                                  .tooltip = c.tip.data };
             svg_text(&c.d, cx, base_y - ch - (line ? 8 : 4), &tv, cnt);
         }
-        svg_text_opts tl = { .anchor = SVG_MIDDLE, .size = FS,
-                             .max_cp = fit_cp(slot - 2, FS) };
-        svg_text(&c.d, cx, base_y + 15, &tl, item_label(it));
+        /* too many columns for every label: every k-th one (the tooltips
+         * still name each column) */
+        if (i % label_every == 0) {
+            svg_text_opts tl = { .anchor = SVG_MIDDLE, .size = FS,
+                                 .max_cp = fit_cp(slot * (double)label_every - 4, FS) };
+            /* keep a label that would cross the edge of the viewBox inside */
+            const char *l = item_label(it);
+            size_t lcp = svg_utf8_len(l, strlen(l));
+            double lw = (double)(lcp < tl.max_cp ? lcp : tl.max_cp) * FS * CW;
+            double lx = cx;
+            double left = cx - lw / 2;
+            if (cx - lw / 2 < 2) { tl.anchor = SVG_START; lx = 2; left = 2; }
+            else if (cx + lw / 2 > c.W - 2) { tl.anchor = SVG_END; lx = c.W - 2; left = lx - lw; }
+            if (left >= last_right + 4) {    /* never on top of the previous one */
+                svg_text(&c.d, lx, base_y + 15, &tl, l);
+                last_right = left + lw;
+            }
+        }
         if (show_share && !is_sup(it)) {
             double s = share_of(it, base);
             if (!isnan(s)) {

@@ -736,6 +736,33 @@ TEST(years_columns_and_line)
     sp_buf_free(&b);
 }
 
+TEST(columns_many_categories)
+{
+    chart_item it[100];
+    char lab[100][24];
+    for (int i = 0; i < 100; i++) {
+        snprintf(lab[i], sizeof lab[i], "Band %d", i);
+        it[i] = (chart_item){ .code = lab[i], .label = lab[i], .count = i * 3 + 1, .share = -1 };
+    }
+    chart_opts o = { .id = "many", .title = "Many columns" };
+    sp_buf b;
+    sp_buf_init(&b, 1 << 20);
+    ASSERT_EQ(chart_columns(&b, &o, it, 100, 15000), SP_OK);
+    dump("columns_many", &b);
+    parsed p;
+    parse_svg(&p, b.data, b.len);
+    /* labels thinned so they cannot overlap, but every column has its tooltip */
+    size_t nlabels = 0;
+    for (size_t t = 0; t < p.ntexts; t++) nlabels += !strncmp(p.texts[t], "Band", 4);
+    ASSERT_LE(nlabels, 30);
+    ASSERT_GE(nlabels, 5);
+    ASSERT(has_title(&p, "Band 99: 298 of 15,000 (2.0%)"));
+    ASSERT(has_title(&p, "Band 0: 1 of 15,000 (<0.1%)"));
+    ASSERT_LE(b.len, 60000);
+    parsed_free(&p);
+    sp_buf_free(&b);
+}
+
 TEST(sharebar_gender)
 {
     chart_item it[] = {
@@ -827,5 +854,5 @@ TEST_LIST(svg_num_formats, svg_fmt_numbers, svg_utf8_counting, svg_doc_and_escap
           svg_cap_rolls_back, svg_colours, stacked_industries_by_year,
           stacked_suppressed_cells, stacked_empty_and_single, hbar_nationality_sorted,
           hbar_hostile_labels, hbar_cap_other_row, hbar_long_labels_and_suppressed,
-          hbar_empty, columns_age_bands, years_columns_and_line, sharebar_gender,
+          hbar_empty, columns_age_bands, columns_many_categories, years_columns_and_line, sharebar_gender,
           chart_cap_hit_leaves_buffer, two_charts_one_page_unique_ids)
