@@ -7,6 +7,7 @@
 #include "chart.h"
 #include "svg.h"
 
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,7 @@ static int is_nr(const chart_item *it)
 static double share_of(const chart_item *it, long long base)
 {
     if (is_sup(it)) return NAN;
-    if (!isnan(it->share) && it->share >= 0) return it->share;
+    if (isfinite(it->share) && it->share >= 0) return it->share;
     if (base > 0) return (double)it->count / (double)base;
     return NAN;
 }
@@ -146,7 +147,7 @@ static int ctx_init(chart_ctx *c, sp_buf *b, const chart_opts *o)
     static const chart_opts dflt = { 0 };
     memset(c, 0, sizeof *c);
     c->o = o ? o : &dflt;
-    c->W = c->o->width > 200 ? c->o->width : 640;
+    c->W = c->o->width >= 280 && c->o->width <= 4000 ? c->o->width : 640;
     c->k = c->o->suppress_k > 0 ? c->o->suppress_k : 10;
     sp_buf_init(&c->tip, TIP_CAP);
     sp_buf_init(&c->desc, DESC_CAP);
@@ -541,6 +542,7 @@ int chart_hbar(sp_buf *b, const chart_opts *o, const chart_item *items,
             long long sum = 0;
             for (size_t i = shown; i < n; i++) {
                 if (is_sup(rows[i].it)) other_ge = 1;
+                else if (sum > LLONG_MAX - rows[i].it->count) sum = LLONG_MAX;  /* saturate */
                 else sum += rows[i].it->count;
             }
             snprintf(other_label, sizeof other_label, "Other (%zu)", folded);

@@ -640,6 +640,48 @@ TEST(hbar_long_labels_and_suppressed)
     sp_buf_free(&b);
 }
 
+TEST(charts_hostile_numbers)
+{
+    /* huge counts, shares that are not shares, missing labels and codes,
+     * absurd widths: never a crash, always well-formed */
+    chart_item it[] = {
+        { .code = NULL, .label = NULL, .count = 9223372036854775807LL, .share = INFINITY },
+        { .code = "", .label = "", .count = 9223372036854775807LL, .share = NAN },
+        { .code = "a", .label = "A", .count = 5, .share = -INFINITY },
+        { .code = "b", .label = "B", .count = -42, .share = 2.5 },
+        { .code = "c", .label = "C", .count = 1, .share = 1e300 },
+    };
+    chart_bar bar = { .label = NULL, .total = 0, .items = it, .nitems = 5 };
+    const double widths[] = { 0, NAN, -5, 1e12, 281 };
+    sp_buf b;
+    sp_buf_init(&b, 1 << 20);
+    for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++) {
+        chart_opts o = { .id = NULL, .title = NULL, .width = widths[w], .max_bars = 3, .other_row = 1,
+                         .suppress_k = -3 };
+        parsed p;
+        for (int kind = 0; kind < 5; kind++) {
+            sp_buf_reset(&b);
+            int rc = kind == 0 ? chart_stacked100(&b, &o, &bar, 1)
+                   : kind == 1 ? chart_hbar(&b, &o, it, 5, 0)
+                   : kind == 2 ? chart_columns(&b, &o, it, 5, -1)
+                   : kind == 3 ? chart_years(&b, &o, it, 5)
+                   : chart_sharebar(&b, &o, it, 5, 7);
+            ASSERT_EQ(rc, SP_OK);
+            parse_svg(&p, b.data, b.len);
+            int seen = 0;
+            for (size_t t = 0; t < p.ntexts; t++)
+                seen |= strstr(p.texts[t], "9,223,372,036,854,775,807") != NULL;
+            for (size_t t = 0; t < p.ntitles; t++)
+                seen |= strstr(p.titles[t], "9,223,372,036,854,775,807") != NULL;
+            /* (stacked: no share and no total to divide by, so no segment) */
+            if (!seen && kind != 0) TFAIL("kind %d width %g: the huge count is not drawn", kind, widths[w]);
+            ASSERT(!strstr(b.data, "nan") && !strstr(b.data, "inf"));
+            parsed_free(&p);
+        }
+    }
+    sp_buf_free(&b);
+}
+
 TEST(hbar_empty)
 {
     chart_item it[] = { { .code = "a", .label = "A", .count = 0, .share = 0 } };
@@ -854,5 +896,5 @@ TEST_LIST(svg_num_formats, svg_fmt_numbers, svg_utf8_counting, svg_doc_and_escap
           svg_cap_rolls_back, svg_colours, stacked_industries_by_year,
           stacked_suppressed_cells, stacked_empty_and_single, hbar_nationality_sorted,
           hbar_hostile_labels, hbar_cap_other_row, hbar_long_labels_and_suppressed,
-          hbar_empty, columns_age_bands, columns_many_categories, years_columns_and_line, sharebar_gender,
+          charts_hostile_numbers, hbar_empty, columns_age_bands, columns_many_categories, years_columns_and_line, sharebar_gender,
           chart_cap_hit_leaves_buffer, two_charts_one_page_unique_ids)
