@@ -65,7 +65,7 @@ static size_t tbl_row(stats_table *t)
     }
     stats_cell *c = &t->cells[t->nrows * t->ncols];
     for (size_t i = 0; i < t->ncols; i++)
-        c[i] = (stats_cell){ NULL, 0, 0.0, 1 };
+        c[i] = (stats_cell){ NULL, 0, 0.0, 1, 0 };
     return t->nrows++;
 }
 
@@ -99,6 +99,11 @@ static void tbl_note(stats_table *t, const char *s)
         t->notes = sp_xrealloc(t->notes, t->alloc_notes * sizeof *t->notes);
     }
     t->notes[t->nnotes++] = sp_arena_strdup(&t->arena, s);
+}
+
+void stats_table_note(stats_table *t, const char *s)
+{
+    tbl_note(t, s);
 }
 
 /* ========================================================= aggregates */
@@ -1143,6 +1148,15 @@ static json_t *rows_json(const stats_table *t, int level, size_t r0, size_t r1)
         for (size_t c = 0; c < t->ncols; c++)
             if (t->cols[c].level == level)
                 json_object_set_new(o, t->cols[c].name, cell_json(&t->cols[c], stats_cell_at(t, i, c)));
+        /* after the privacy pass, every object holding a count says whether
+         * it is hidden, so a chart can draw "<k" without guessing from null */
+        for (size_t c = 0; t->suppress_k > 0 && c < t->ncols; c++) {
+            if (t->cols[c].level != level || t->cols[c].kind != STATS_COUNT) continue;
+            char key[96];
+            if (strcmp(t->cols[c].name, "count") == 0) snprintf(key, sizeof key, "suppressed");
+            else snprintf(key, sizeof key, "%s_suppressed", t->cols[c].name);
+            json_object_set_new(o, key, json_boolean(stats_cell_at(t, i, c)->suppressed));
+        }
         if (level < t->nlevels - 1)
             json_object_set_new(o, t->nest[level] ? t->nest[level] : "rows",
                                 rows_json(t, level + 1, i, j));
@@ -1182,7 +1196,17 @@ void *stats_to_json(const stats_table *t)
     }
     json_object_set_new(f, "where", w);
     json_object_set_new(o, "filter", f);
-    json_object_set_new(o, "records", json_integer(t->records));
+    json_object_set_new(o, "records", t->records_suppressed ? json_null() : json_integer(t->records));
+    if (t->suppress_k > 0) {
+        json_t *sup = json_object();
+        json_object_set_new(sup, "k", json_integer(t->suppress_k));
+        json_object_set_new(sup, "applied", json_boolean(t->nsuppressed > 0));
+        json_object_set_new(sup, "cells", json_integer((json_int_t)t->nsuppressed));
+        json_object_set_new(sup, "records_suppressed", json_boolean(t->records_suppressed));
+        json_object_set_new(o, "suppression", sup);
+    } else {
+        json_object_set_new(o, "suppression", json_null());
+    }
     json_object_set_new(o, "counts", json_string(t->counts));
     if (t->bands) json_object_set_new(o, "bands", json_string(t->bands));
     json_object_set_new(o, "synthetic", json_boolean(t->synthetic));
@@ -1242,8 +1266,13 @@ static size_t cp_bytes(const char *s, size_t cps)
 }
 
 /* Text of a cell into buf (or a pointer to the cell's string). */
-static const char *cell_text(const stats_column *c, const stats_cell *x, char *buf, size_t n)
+static const char *cell_text(const stats_table *t, const stats_column *c,
+                             const stats_cell *x, char *buf, size_t n)
 {
+    if (x->suppressed && c->kind == STATS_COUNT) {
+        snprintf(buf, n, "<%d", t->suppress_k > 0 ? t->suppress_k : 10);
+        return buf;
+    }
     if (x->missing) return "-";
     switch (c->kind) {
     case STATS_TEXT: return x->s ? x->s : "-";
@@ -1301,7 +1330,7 @@ int stats_print_text(const stats_table *t, FILE *out)
     for (size_t c = 0; c < t->ncols; c++) {
         w[c] = cp_len(t->cols[c].label);
         for (size_t r = 0; r < t->nrows; r++) {
-            size_t l = cp_len(cell_text(&t->cols[c], stats_cell_at(t, r, c), buf, sizeof buf));
+            size_t l = cp_len(cell_text(t, &t->cols[c], stats_cell_at(t, r, c), buf, sizeof buf));
             if (l > w[c]) w[c] = l;
         }
         if (w[c] > TEXT_MAX_WIDTH) w[c] = TEXT_MAX_WIDTH;
@@ -1323,7 +1352,7 @@ int stats_print_text(const stats_table *t, FILE *out)
         for (size_t c = 0; c < t->ncols; c++) {
             int right = t->cols[c].kind != STATS_TEXT;
             const char *s = t->cols[c].level < lnew ? ""
-                : cell_text(&t->cols[c], stats_cell_at(t, r, c), buf, sizeof buf);
+                : cell_text(t, &t->cols[c], stats_cell_at(t, r, c), buf, sizeof buf);
             if (c) fputs("  ", out);
             put_cell(out, s, w[c], right, c + 1 == t->ncols);
         }
@@ -1332,7 +1361,12 @@ int stats_print_text(const stats_table *t, FILE *out)
     if (!t->nrows) fputs("(no rows)\n", out);
     free(w);
     fputc('\n', out);
-    fprintf(out, "Records: %lld\n", t->records);
+    if (t->records_suppressed) fprintf(out, "Records: <%d\n", t->suppress_k);
+    else fprintf(out, "Records: %lld\n", t->records);
+    if (t->suppress_k > 0 && t->nsuppressed > 0)
+        fprintf(out, "Suppression: %zu count%s hidden (counts from 1 to %d are shown as <%d; "
+                "some larger counts are hidden the same way so the small ones cannot be worked out)\n",
+                t->nsuppressed, t->nsuppressed == 1 ? "" : "s", t->suppress_k - 1, t->suppress_k);
     if (t->bands) fprintf(out, "Age bands: %s\n", t->bands);
     if (strcmp(t->counts, "records") != 0)
         fprintf(out, "Counts are %s.\n", strcmp(t->counts, "mentions") == 0

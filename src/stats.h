@@ -37,6 +37,11 @@ typedef struct stats_cell {
     long long n;               /* STATS_INT, STATS_COUNT */
     double share;              /* STATS_SHARE */
     int missing;               /* 1: no value (JSON null, text "") */
+    int suppressed;            /* STATS_COUNT/STATS_SHARE hidden by the
+                                  privacy pass (privacy.h): then also
+                                  missing = 1 and n = 0, so code that knows
+                                  nothing of suppression prints null/empty,
+                                  never the hidden number */
 } stats_cell;
 
 typedef struct stats_table {
@@ -58,6 +63,11 @@ typedef struct stats_table {
     size_t nnotes, alloc_notes;
     sp_filter filter;          /* copy of the filter (strings in arena) */
     sp_arena arena;            /* owns every string above */
+    /* set by the privacy pass (privacy.h); all 0 on a table of exact counts */
+    int suppress_k;            /* k applied; 0: not passed through privacy */
+    size_t nsuppressed;        /* counts hidden (a count shown on several
+                                  rows, like a country's, counts once) */
+    int records_suppressed;    /* `records` itself hidden (then 0) */
 } stats_table;
 
 void stats_table_free(stats_table *t);
@@ -65,6 +75,9 @@ void stats_table_free(stats_table *t);
 stats_cell *stats_cell_at(const stats_table *t, size_t r, size_t c);
 /* Index of the column named `name` at nesting `level`, or -1. */
 int stats_col(const stats_table *t, int level, const char *name);
+/* Adds a sentence to the table's notes (copied; notes never hold numbers
+ * from the data). */
+void stats_table_note(stats_table *t, const char *s);
 
 /* ---- filters. The sp_filter's strings are owned by the stats_filter. */
 typedef struct stats_filter {
@@ -116,9 +129,14 @@ int stats_compute(sp_store *s, const sp_codebook *cb, const char *table,
 
 /* ---- output */
 /* An aligned terminal table (widths in code points), then the number of
- * records, the filter and the notes. */
+ * records, the filter and the notes. A suppressed count prints as "<k"
+ * ("<10"), its share as "-". */
 int stats_print_text(const stats_table *t, FILE *out);
-/* The JSON the API serves (docs/stats-json.md), one object and a newline. */
+/* The JSON the API serves (docs/stats-json.md), one object and a newline.
+ * After the privacy pass: a suppressed count is null, and every object
+ * holding a count gets "suppressed": true/false (a count column not named
+ * "count" gets "NAME_suppressed"); the envelope gets "suppression":
+ * {"k", "applied", "cells"} (null on a table of exact counts). */
 int stats_print_json(const stats_table *t, FILE *out);
 /* The same as a jansson object (new reference; caller json_decref()s).
  * Declared as void* so this header needs no jansson. Shares are rounded to
