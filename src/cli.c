@@ -9,6 +9,7 @@
 #include "export.h"
 #include "gazetteer.h"
 #include "import.h"
+#include "report.h"
 #include "serve.h"
 #include "stats.h"
 #include "store.h"
@@ -698,6 +699,14 @@ static const command commands[] = {
      "port 0 picks a free one); --threads to the number of cores. One log\n"
      "line per request on standard error unless --quiet. Stops on SIGINT or\n"
      "SIGTERM. Answers are cached until the hub's data changes.\n"},
+    {"report", report_main, "write the dashboard as static files (HTML, SVG, CSV, JSON)",
+     "spotlight report --out DIR [--year-from Y] [--year-to Y] [--org-region REGION|all]\n"
+     "                 [--industry X] [--gender X] [--nationality X] [--threshold N]\n\n"
+     "Writes DIR/index.html (opens from disk, no server), DIR/app.css, every\n"
+     "chart as DIR/svg/ID.svg and every table a chart links to as\n"
+     "DIR/data/TABLE.csv and .json. --org-region defaults to Asia, as on the\n"
+     "dashboard; --threshold (default 50) is the records a country needs for\n"
+     "its own route or destination map.\n"},
     {"codebook", cmd_codebook, "show the data standard",
      "spotlight codebook [--markdown | --json]\n"},
     {"help", cmd_help, "help on a command", "spotlight help [COMMAND]\n"},

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE 1   /* accept4 */
 #include "serve.h"
 #include "api.h"
+#include "page.h"
 #include "cli.h"
 #include "embed.h"
 
@@ -66,7 +67,9 @@ static const serve_route routes[] = {
     {"/api/v1/meta", 0, HTTP_GET | HTTP_HEAD, api_meta, 0, 1},
     {"/api/v1/stats/", 1, HTTP_GET | HTTP_HEAD, api_stats, 0, 1},
     {"/static/", 1, HTTP_GET | HTTP_HEAD, serve_static, 0, 0},
-    /* pages (page.h): {"/", 0, HTTP_GET | HTTP_HEAD, page_home, 0, 0}, */
+    {"/", 0, HTTP_GET | HTTP_HEAD, page_home, 0, 0},
+    {"/data/", 1, HTTP_GET | HTTP_HEAD, page_data, 0, 0},
+    {"/country/", 1, HTTP_GET | HTTP_HEAD, page_country, 0, 0},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
