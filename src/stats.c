@@ -400,7 +400,7 @@ static int t_industries(ctx *x)
     cats_init(&cs, fi, 1, NULL, &x->tmp);
     for (size_t i = 0; i < x->g.n; i++) cats_find(&cs, x->g.rows[i].v[1]);
     /* years in order (missing year last): sort the rows by year */
-    qsort(x->g.rows, x->g.n, sizeof *x->g.rows, cmp_lex);
+    if (x->g.n) qsort(x->g.rows, x->g.n, sizeof *x->g.rows, cmp_lex);
     long long *cnt = sp_xcalloc(cs.n ? cs.n : 1, sizeof *cnt);
     size_t i = 0;
     while (i < x->g.n) {
@@ -519,7 +519,7 @@ static int t_flows(ctx *x)
                            "exploitation.country", "exploitation.province" };
     int rc = agg_run(x->s, x->f, dims, 4, &x->g, x->err);
     if (rc) return rc;
-    qsort(x->g.rows, x->g.n, sizeof *x->g.rows, cmp_flat);
+    if (x->g.n) qsort(x->g.rows, x->g.n, sizeof *x->g.rows, cmp_flat);
     for (size_t i = 0; i < x->g.n; i++) {
         const agg_row *a = &x->g.rows[i];
         size_t r = tbl_row(t);
