@@ -9,6 +9,7 @@
 #include "export.h"
 #include "gazetteer.h"
 #include "import.h"
+#include "privacy.h"
 #include "report.h"
 #include "serve.h"
 #include "stats.h"
@@ -641,6 +642,42 @@ static int cmd_serve(const char *db, int argc, char **argv)
     return serve_run(&so);
 }
 
+/* ------------------------------------------------------------ config */
+
+static int cmd_config(const char *db, int argc, char **argv)
+{
+    char *pos[4];
+    int npos, rc;
+    if (argc > 4 || (rc = parse_opts("config", argc, argv, NULL, pos, &npos, NULL, NULL)))
+        return EXIT_USAGE;
+    int get = npos == 2 && strcmp(pos[0], "get") == 0;
+    int set = npos == 3 && strcmp(pos[0], "set") == 0;
+    if ((!get && !set) || strcmp(pos[1], "k") != 0) {
+        fprintf(stderr, "usage: spotlight config get k | config set k N\n");
+        return EXIT_USAGE;
+    }
+    long long k = 0;
+    if (set && (rc = parse_count("config", "k", pos[2], 2, 1000, &k))) return rc;
+    hub h;
+    if ((rc = hub_open(&h, db, 0))) return rc;
+    int cur = 0;
+    if (set) {
+        if (privacy_set_k(h.store, (int)k)) {
+            fprintf(stderr, "spotlight config: %s\n", store_errmsg(h.store));
+            rc = EXIT_OTHER;
+        } else {
+            printf("k = %lld: published counts from 1 to %lld are shown as \"<%lld\"\n", k, k - 1, k);
+        }
+    } else if (privacy_k(h.store, &cur)) {
+        fprintf(stderr, "spotlight config: cannot read k: %s\n", store_errmsg(h.store));
+        rc = EXIT_OTHER;
+    } else {
+        printf("%d\n", cur);
+    }
+    hub_close(&h);
+    return rc;
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 static int cmd_help(const char *db, int argc, char **argv);
@@ -707,6 +744,11 @@ static const command commands[] = {
      "DIR/data/TABLE.csv and .json. --org-region defaults to Asia, as on the\n"
      "dashboard; --threshold (default 50) is the records a country needs for\n"
      "its own route or destination map.\n"},
+    {"config", cmd_config, "hub settings: the suppression threshold k",
+     "spotlight config get k\n"
+     "spotlight config set k N\n\n"
+     "k (default 10, 2 to 1000): no published count from 1 to k-1 is shown; it\n"
+     "appears as \"<k\", and secondary suppression protects it (docs/privacy.md).\n"},
     {"codebook", cmd_codebook, "show the data standard",
      "spotlight codebook [--markdown | --json]\n"},
     {"help", cmd_help, "help on a command", "spotlight help [COMMAND]\n"},

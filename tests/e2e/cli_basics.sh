@@ -34,4 +34,11 @@ expect_exit 0 sp codebook --json;                      contains "$T/out" '"field
 # a hub file that is not a database is an error, not a crash
 printf 'this is not sqlite' > "$T/junk.db"
 expect_exit 3 sp --db "$T/junk.db" stats gender
+
+# the suppression threshold is a hub setting
+expect_exit 0 sp --db "$T/hub.db" config get k;        contains "$T/out" "10"
+expect_exit 0 sp --db "$T/hub.db" config set k 5;      contains "$T/out" '"<5"'
+expect_exit 0 sp --db "$T/hub.db" config get k;        contains "$T/out" "5"
+expect_exit 2 sp --db "$T/hub.db" config set k 1
+expect_exit 2 sp --db "$T/hub.db" config set colour blue
 echo "cli basics ok"
