@@ -24,6 +24,8 @@
 #define MAX_HOTSPOTS 60        /* places drawn on the hotspot map */
 #define MAX_FEW_LISTED 40      /* countries named in an "under threshold" list */
 #define MAX_FLOWS 40           /* flow lines drawn on one map (largest first) */
+#define CHART_W 480            /* chart viewBox width: text stays legible on a
+                                  360 px phone, the stylesheet caps it on desktop */
 
 /* Provinces drawn on the origins map even when their country is small. */
 static const char *const province_countries_always[] = { "VN", "LA", "KH", "MM", "TH" };
@@ -326,15 +328,26 @@ static void sink_table(pw *w, const char *table)
 }
 
 /* Opens a figure: <figure id="fig-ID"> and the visible title. */
-static void fig_open(pw *w, const char *id, const char *title)
+static void fig_open_cls(pw *w, const char *id, const char *title, const char *cls)
 {
-    outf(w, "<figure class=\"fig\" id=\"fig-%s\">\n<h3>", id);
+    outf(w, "<figure class=\"fig%s%s\" id=\"fig-%s\">\n<h3>", cls ? " " : "", cls ? cls : "", id);
     esc(w, title);
     out(w, "</h3>\n");
 }
 
 /* Appends a rendered SVG (from chart_* or map_*), and in static mode
  * hands it to the sink as svg/ID.svg. rc is the renderer's result. */
+static void fig_open(pw *w, const char *id, const char *title)
+{
+    fig_open_cls(w, id, title, NULL);
+}
+
+/* A map's figure (the stylesheet caps its height). */
+static void fig_open_map(pw *w, const char *id, const char *title)
+{
+    fig_open_cls(w, id, title, "map");
+}
+
 static void fig_svg(pw *w, const char *id, int rc, const sp_buf *svg)
 {
     if (w->rc) return;
@@ -382,12 +395,17 @@ static void fig_close(pw *w)
 /* Data table (the text alternative) helpers. Each row carries
  * data-table, data-key and data-count so tests and scrapers read numbers
  * back exactly. */
-static void alt_open(pw *w, const char *cols)
+static void alt_open_sum(pw *w, const char *summary, const char *cols)
 {
-    out(w, "<details class=\"alt\"><summary>Data table</summary>\n<div class=\"scroll\"><table>"
-           "<thead><tr>");
+    out(w, "<details class=\"alt\"><summary>");
+    esc(w, summary);
+    out(w, "</summary>\n<div class=\"scroll\"><table><thead><tr>");
     out(w, cols);
     out(w, "</tr></thead><tbody>\n");
+}
+static void alt_open(pw *w, const char *cols)
+{
+    alt_open_sum(w, "Data table", cols);
 }
 static void alt_row_open(pw *w, const char *table, const char *key, long long count)
 {
@@ -448,6 +466,7 @@ static chart_item *items_flat(const stats_table *t, const char *labelcol, size_t
     chart_item *it = sp_xcalloc(t->nrows ? t->nrows : 1, sizeof *it);
     for (size_t r = 0; r < t->nrows; r++) {
         it[r].code = cs(t, r, 0, "code");
+        if (!it[r].code) it[r].code = cs(t, r, 0, "band");   /* age: colour by band */
         it[r].label = cs(t, r, 0, labelcol);
         it[r].count = cn(t, r, 0, "count");
         it[r].share = csh(t, r, 0, "share");
@@ -536,7 +555,7 @@ static void sec_scope(pw *w)
     }
     sp_buf svg;
     sp_buf_init(&svg, PAGE_MAX_BYTES);
-    chart_opts o = { .id = "scope", .title = "Industries of exploitation per year (100% of each year)",
+    chart_opts o = { .width = CHART_W, .id = "scope", .title = "Industries of exploitation per year (100% of each year)",
                      .no_heading = 1 };
     fig_open(w, "scope", "Industries of exploitation per year");
     int rc = chart_stacked100(&svg, &o, bars, nb);
@@ -569,7 +588,7 @@ static void sec_scope(pw *w)
 
     /* online scams per year (the same table) */
     sp_buf_reset(&svg);
-    chart_opts o2 = { .id = "scams", .title = "Online scam cases per year", .no_heading = 1 };
+    chart_opts o2 = { .width = CHART_W, .id = "scams", .title = "Online scam cases per year", .no_heading = 1 };
     fig_open(w, "scams", "Online scam cases per year");
     rc = chart_years(&svg, &o2, scam, nscam);
     fig_svg(w, "scams", rc, &svg);
@@ -647,7 +666,7 @@ static void sec_origins(pw *w)
             np++;
         }
     }
-    fig_open(w, "origins", "Countries and provinces of origin");
+    fig_open_map(w, "origins", "Countries and provinces of origin");
     if (w->pc->geo) {
         sp_buf svg;
         sp_buf_init(&svg, PAGE_MAX_BYTES);
@@ -694,7 +713,7 @@ static void sec_origins(pw *w)
     }
     sp_buf svg;
     sp_buf_init(&svg, PAGE_MAX_BYTES);
-    chart_opts o = { .id = "origin-countries", .title = "Countries of origin, ranked",
+    chart_opts o = { .width = CHART_W, .id = "origin-countries", .title = "Countries of origin, ranked",
                      .no_heading = 1, .other_row = 1 };
     fig_open(w, "origin-countries", "Countries of origin, ranked");
     int rc = chart_hbar(&svg, &o, it, ni, t->records);
@@ -784,10 +803,10 @@ static size_t pick_flows(const stats_table *fl, const char *cc, int to_side, map
 }
 
 /* Flow rows as a data table. */
-static void alt_flows(pw *w, const stats_table *fl, const map_flow *mf, const size_t *rows,
-                      size_t nf, size_t all)
+static void alt_flows(pw *w, const char *summary, const stats_table *fl, const map_flow *mf,
+                      const size_t *rows, size_t nf, size_t all)
 {
-    alt_open(w, "<th>From</th><th>To</th><th>Records</th>");
+    alt_open_sum(w, summary, "<th>From</th><th>To</th><th>Records</th>");
     size_t shown = 0;
     for (size_t k = 0; k < nf && shown < 15; k++, shown++) {
         char key[64];
@@ -832,7 +851,7 @@ static void fig_route(pw *w, const char *cc, long long count)
     char id[32], title[160];
     snprintf(id, sizeof id, "route-%s", cc);
     snprintf(title, sizeof title, "Routes from %s", country_label(w, cc));
-    fig_open(w, id, title);
+    fig_open_map(w, id, title);
     if (w->pc->geo) {
         sp_buf svg;
         sp_buf_init(&svg, PAGE_MAX_BYTES);
@@ -846,7 +865,7 @@ static void fig_route(pw *w, const char *cc, long long count)
     char what[160];
     snprintf(what, sizeof what, "the %zu largest of %zu flows are drawn", nf, all);
     fig_caption(w, id, count, all > nf ? what : NULL, fl->name, w->pc->geo != NULL);
-    alt_flows(w, fl, mf, rows, nf, all);
+    alt_flows(w, "Data table: flows", fl, mf, rows, nf, all);
     fig_close(w);
     free(pv);
     free(mf);
@@ -880,7 +899,7 @@ static void fig_dest(pw *w, const char *cc, long long count)
     char id[32], title[160];
     snprintf(id, sizeof id, "dest-%s", cc);
     snprintf(title, sizeof title, "%s as a destination", country_label(w, cc));
-    fig_open(w, id, title);
+    fig_open_map(w, id, title);
     if (w->pc->geo) {
         sp_buf svg;
         sp_buf_init(&svg, PAGE_MAX_BYTES);
@@ -895,7 +914,7 @@ static void fig_dest(pw *w, const char *cc, long long count)
     snprintf(what, sizeof what, "the %zu largest of %zu flows are drawn", nf, all);
     fig_caption(w, id, count, all > nf ? what : NULL, d->name, w->pc->geo != NULL);
     sink_table(w, fl->name);
-    alt_open(w, "<th>Province of exploitation</th><th>Records</th>");
+    alt_open_sum(w, "Data table: provinces of exploitation", "<th>Province</th><th>Records</th>");
     size_t shown = 0;
     for (size_t k = 0; k < np && shown < MAX_TABLE_ROWS; k++, shown++) {
         alt_row_open(w, "destinations", pv[k].code, pv[k].count);
@@ -906,8 +925,7 @@ static void fig_dest(pw *w, const char *cc, long long count)
         out(w, "</tr>\n");
     }
     alt_close(w, shown, np);
-    out(w, "<h4>Where they came from</h4>\n");
-    alt_flows(w, fl, mf, rows, nf, all);
+    alt_flows(w, "Data table: where they came from", fl, mf, rows, nf, all);
     fig_close(w);
     free(pv);
     free(mf);
@@ -1076,7 +1094,7 @@ static void sec_destinations(pw *w)
             size_t to = order[b]; order[b] = order[b - 1]; order[b - 1] = to;
         }
     size_t ndraw = np < MAX_HOTSPOTS ? np : MAX_HOTSPOTS;
-    fig_open(w, "hotspots", "Final destinations");
+    fig_open_map(w, "hotspots", "Final destinations");
     if (w->pc->geo) {
         sp_buf svg;
         sp_buf_init(&svg, PAGE_MAX_BYTES);
@@ -1132,7 +1150,7 @@ static void flat_figure(pw *w, const char *table, const char *id, const char *ti
     chart_item *it = items_flat(t, labelcol, &n);
     sp_buf svg;
     sp_buf_init(&svg, PAGE_MAX_BYTES);
-    chart_opts o = { .id = id, .title = title, .no_heading = 1, .other_row = 1 };
+    chart_opts o = { .width = CHART_W, .id = id, .title = title, .no_heading = 1, .other_row = 1 };
     const char *what = NULL;
     if (strcmp(t->counts, "mentions") == 0) {
         o.mentions = 1;
@@ -1193,7 +1211,7 @@ static void sec_recruitment(pw *w)
         snprintf(id, sizeof id, "%s", field && strstr(field, "platform") ? "platform" : "method");
         sp_buf svg;
         sp_buf_init(&svg, PAGE_MAX_BYTES);
-        chart_opts o = { .id = id, .title = label ? label : "Recruitment", .no_heading = 1,
+        chart_opts o = { .width = CHART_W, .id = id, .title = label ? label : "Recruitment", .no_heading = 1,
                          .other_row = 1, .mentions = mentions,
                          .what = mentions ? "mentions" : NULL };
         int rc = chart_hbar(&svg, &o, it, e - r, t->records);
@@ -1302,7 +1320,9 @@ static void sec_about(pw *w)
                "and describe no real person.</li>\n");
     out(w, "</ul>\n");
     fig_open(w, "organisations", "Reporting organisations");
-    alt_open(w, "<th>Organisation</th><th>Records</th><th>Share</th>");
+    out(w, "<details class=\"alt\" open><summary>Records per organisation</summary>\n"
+           "<div class=\"scroll\"><table><thead><tr><th>Organisation</th><th>Records</th>"
+           "<th>Share</th></tr></thead><tbody>\n");
     size_t shown = 0;
     for (size_t r = 0; r < orgs->nrows && shown < MAX_TABLE_ROWS; r++, shown++) {
         const char *name = cs(orgs, r, 0, "name");
