@@ -1813,7 +1813,6 @@ static int cube_build(sp_store *s, cube **out)
     if (rc) { free(oreg); goto done; }
 
     sp_buf_adds(&sql, "SELECT record.id, record.org_id, record.synthetic");
-    int ncol = 3;
     for (size_t i = 0; i < cb->nfields; i++) {
         const cb_field *fd = &cb->fields[i];
         if (fd->multiple && fd->type != CB_GROUP && field_in_cube(fd)) {
@@ -1826,7 +1825,6 @@ static int cube_build(sp_store *s, cube **out)
             sp_buf_printf(&sql, ", record.%s", nm[k]);
             col_init(&c->fcol[i * 2 + (size_t)k], numeric_type(fd));
         }
-        ncol += nc;
     }
     sp_buf_adds(&sql, " FROM record");
     int withdrawn = 0;
