@@ -118,7 +118,29 @@ typedef struct scene {
     const char *unit;
     double lbox[MAX_LABELS][4];
     int nlbox;
+    char supfill[SVG_ID_MAX + 16]; /* "url(#ID-sup)": the hatch of suppressed units */
+    int supk;                  /* k of a suppressed unit drawn (legend entry); 0: none */
 } scene;
+
+/* Suppression (privacy.h): a map_value whose count is negative is a count
+ * hidden for privacy. The map draws it hatched with the tooltip
+ * "<k records" and never a number; k is -count when that is 2 or more
+ * (callers pass -k), else 10. Flows and places with a count <= 0 are not
+ * drawn at all. */
+static int sup_k(long long v)
+{
+    return v <= -2 && v >= -1000 ? (int)-v : 10;
+}
+
+/* Adds one map_value's count to a unit's value: a suppressed one makes
+ * the whole unit suppressed (its number is never summed into anything). */
+static void acc_value(long long *v, int *has, long long x)
+{
+    if (*v < 0) return;
+    if (x < 0) { *v = x; *has = 1; return; }
+    *v += x;
+    *has |= x > 0;
+}
 
 static void put(scene *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(scene *s, const char *fmt, ...)
@@ -298,7 +320,9 @@ static void tip(char *out, size_t cap, const geo_feature *f, const char *name, c
     char c[32];
     const char *nm = f ? f->name : name;
     const char *cd = f && f->code[0] ? f->code : code;
-    if (has) snprintf(out, cap, "%s (%s): %s %s", nm ? nm : "?", cd ? cd : "?", fmt_count(v, c), unit);
+    if (v < 0) snprintf(out, cap, "%s (%s): <%d %s (hidden for privacy)", nm ? nm : "?", cd ? cd : "?",
+                        sup_k(v), unit);
+    else if (has) snprintf(out, cap, "%s (%s): %s %s", nm ? nm : "?", cd ? cd : "?", fmt_count(v, c), unit);
     else snprintf(out, cap, "%s (%s): no %s", nm ? nm : "?", cd ? cd : "?", unit);
 }
 
@@ -390,11 +414,20 @@ static void make_classes(classes *c, const long long *v, size_t n, int k)
 
 static const char *class_color(const classes *c, long long v)
 {
-    if (v <= 0 || c->n == 0) return SVG_NODATA;
+    if (v <= 0 || c->n == 0) return SVG_NODATA;   /* suppressed: see unit_color */
     int k = c->n - 1;
     for (int i = 0; i < c->n; i++) if (v <= c->hi[i]) { k = i; break; }
     if (c->n >= 3) return svg_seq_class_color(k, c->n);
     return svg_seq_color(c->n == 1 ? 0.6 : (k ? 0.85 : 0.4));
+}
+
+/* A unit's fill: its class, or the hatch when its count is suppressed
+ * (remembered for the legend). */
+static const char *unit_color(scene *s, const classes *c, long long v)
+{
+    if (v >= 0) return class_color(c, v);
+    s->supk = sup_k(v);
+    return s->supfill;
 }
 
 static void legend_classes(scene *s, const classes *c, const char *what, double sw)
@@ -405,13 +438,17 @@ static void legend_classes(scene *s, const classes *c, const char *what, double 
     put(s, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"11\" fill=\"%s\">", x, y + 9, SVG_INK);
     put_esc(s, what);
     put(s, "</text>\n");
-    for (int i = 0; i <= c->n; i++) {
-        double xx = x + i * (sw + 6);
-        const char *col = i < c->n ? class_color(c, c->hi[i]) : SVG_NODATA;
+    /* a suppressed unit drawn: one more entry in the same width */
+    int last = c->n + (s->supk ? 1 : 0);
+    double step = (sw + 6) * (c->n + 1) / (last + 1);
+    for (int i = 0; i <= last; i++) {
+        double xx = x + i * step;
+        const char *col = i < c->n ? class_color(c, c->hi[i]) : i == c->n ? SVG_NODATA : s->supfill;
         if (i < c->n) {
             if (c->lo[i] == c->hi[i]) snprintf(t, sizeof t, "%s", fmt_count(c->hi[i], a));
             else snprintf(t, sizeof t, "%s\xE2\x80\x93%s", fmt_count(c->lo[i], a), fmt_count(c->hi[i], b));
-        } else snprintf(t, sizeof t, "no data");
+        } else if (i == c->n) snprintf(t, sizeof t, "no data");
+        else snprintf(t, sizeof t, "<%d (hidden)", s->supk);
         put(s, "<rect x=\"%.0f\" y=\"%.0f\" width=\"18\" height=\"12\" fill=\"%s\" stroke=\"#999999\" stroke-width=\"0.5\"/>",
             xx, y + 16, col);
         put(s, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"10\">", xx + 22, y + 26);
@@ -470,7 +507,14 @@ static int scene_begin(scene *s, sp_buf *out, const sp_geo *g, const map_opts *o
     fit(s, box, o->height, legend);
     s->det = (!world && s->view[0] >= 40 && s->view[2] <= 160 && s->view[1] >= -20 && s->view[3] <= 60)
              ? GEO_REGION : GEO_WORLD;
-    return svg_begin(&s->d, out, o->id ? o->id : "map", s->w, s->h, title, desc);
+    int rc = svg_begin(&s->d, out, o->id ? o->id : "map", s->w, s->h, title, desc);
+    if (!rc) {
+        char id[SVG_ID_MAX + 8];
+        svg_id(&s->d, "sup", id, sizeof id);
+        snprintf(s->supfill, sizeof s->supfill, "url(#%s)", id);
+        rc = svg_def_hatch(&s->d, "sup", "#A39DB8", SVG_NODATA);
+    }
+    return rc;
 }
 
 /* ---- 1. choropleth */
@@ -526,7 +570,7 @@ int map_choropleth(sp_buf *out, const sp_geo *g, const map_opts *o_in,
         if (provs_shown) continue;
         tip(t, sizeof t, f, NULL, NULL, cv[i].count, cv[i].count > 0, o.unit);
         double ap = 0;
-        if (shape(&s, f, class_color(&c, cv[i].count), LAND_EDGE, 0.8, t, &ap) && cv[i].count > 0 && nl < 64)
+        if (shape(&s, f, unit_color(&s, &c, cv[i].count), LAND_EDGE, 0.8, t, &ap) && cv[i].count > 0 && nl < 64)
             labs[nl++] = (lab){ f, ap };
     }
     /* provinces of the chosen countries: every province drawn, no data grey */
@@ -538,10 +582,10 @@ int map_choropleth(sp_buf *out, const sp_geo *g, const map_opts *o_in,
             long long v = 0;
             int has = 0;
             for (size_t k = 0; k < np; k++)
-                if (pv[k].code && sp_streq_nocase(pv[k].code, f->code)) { v += pv[k].count; has = pv[k].count > 0; }
+                if (pv[k].code && sp_streq_nocase(pv[k].code, f->code)) acc_value(&v, &has, pv[k].count);
             tip(t, sizeof t, f, NULL, NULL, v, has, o.unit);
             double ap = 0;
-            if (shape(&s, f, class_color(&c, v), LAND_EDGE, 0.5, t, &ap) && v > 0 && nl < 64)
+            if (shape(&s, f, unit_color(&s, &c, v), LAND_EDGE, 0.5, t, &ap) && v > 0 && nl < 64)
                 labs[nl++] = (lab){ f, ap };
         }
         outline(&s, country(&s, pcs[j]), "#666666", 0.9);
@@ -684,9 +728,9 @@ static void shade_provinces(scene *s, const char *cc, const map_value *v, size_t
         long long val = 0;
         int has = 0;
         for (size_t k = 0; k < nv; k++)
-            if (v[k].code && sp_streq_nocase(v[k].code, f->code)) { val += v[k].count; has = v[k].count > 0; }
+            if (v[k].code && sp_streq_nocase(v[k].code, f->code)) acc_value(&val, &has, v[k].count);
         tip(t, sizeof t, f, NULL, NULL, val, has, o->unit);
-        if (shape(s, f, class_color(c, val), LAND_EDGE, 0.5, t, NULL) && val > 0) {
+        if (shape(s, f, unit_color(s, c, val), LAND_EDGE, 0.5, t, NULL) && val > 0) {
             /* keep the top values for labels */
             int pos = nb < nlabels && nb < 16 ? nb++ : -1;
             if (pos < 0) {
