@@ -10,6 +10,12 @@ missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# The browser test (tests/browser): node, npm and Debian's chromium. Looked up
+# by command, not package: a node from another Debian repository brings its
+# own npm, and Debian's npm package would conflict with it.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 [ -z "$missing" ] && exit 0
 echo "deps: installing$missing" >&2
 SUDO=""

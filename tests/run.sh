@@ -33,6 +33,38 @@ for s in tests/e2e/*.sh; do
     echo "FAIL e2e/$name"; sed 's/^/    /' "$log" | tail -n 40
   fi
 done
+# The dashboard in headless chromium (tests/browser, node's test runner and
+# playwright-core from npm; never a downloaded browser). Each node test counts.
+CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && [ -x "$CHROMIUM" ]; then
+  export CHROMIUM
+  if [ ! -f tests/browser/node_modules/.package-lock.json ] ||
+     [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; then
+    (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund) >"$log" 2>&1 ||
+      { failed=$((failed + 1)); failures="$failures browser/npm-ci"; echo "FAIL browser: npm ci"; cat "$log"; }
+  fi
+  if [ -f tests/browser/node_modules/.package-lock.json ]; then
+    SPOTLIGHT="$SP_SRCDIR/build/asan/spotlight" timeout 600 \
+      node --test --test-reporter=tap tests/browser/*.test.mjs >"$log" 2>&1
+    rc=$?
+    sed 's/^/    /' "$log" | grep -vE '^    (  |\.\.\.|---)' 
+    p=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+    f=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$log" | tail -n 1)
+    if [ -z "$p" ] || [ -z "$f" ]; then
+      failed=$((failed + 1)); failures="$failures browser"; echo "FAIL browser: no summary (exit $rc)"; tail -n 40 "$log"
+    else
+      passed=$((passed + p)); failed=$((failed + f))
+      if [ "$f" -gt 0 ] || [ "$rc" -ne 0 ]; then
+        failures="$failures browser"
+        [ "$f" -eq 0 ] && failed=$((failed + 1))
+        grep -A 30 '^not ok' "$log" | grep -v '# TODO' | head -n 80
+      fi
+      echo "browser: $p passed, $f failed (screenshots in build/browser/)"
+    fi
+  fi
+else
+  echo "skip browser: node, npm or $CHROMIUM missing (sh scripts/deps.sh installs them)"
+fi
 rm -f "$log"
 [ -n "$failures" ] && echo "failed:$failures"
 echo "tests: $passed passed, $failed failed"
