@@ -1,7 +1,13 @@
 /* api.c -- see api.h. Query parameters map one to one onto
- * stats_filter_set; the JSON is stats_to_json's, dumped compact. */
+ * stats_filter_set; the JSON is stats_to_json's, dumped compact.
+ *
+ * Everything served is public: a table goes through
+ * privacy_apply_filtered with the hub's k and is checked with
+ * privacy_check before a byte of it is written (docs/privacy.md); a hidden
+ * count is null in JSON and "<k" in CSV. */
 #include "api.h"
 #include "export.h"
+#include "privacy.h"
 #include "stats.h"
 
 #include <jansson.h>
@@ -45,13 +51,15 @@ static int json_reply(serve_reply *out, json_t *o)
     return rc;
 }
 
-typedef struct years_ud { long long lo, hi; } years_ud;
+typedef struct years_ud { long long lo, hi; int k; } years_ud;
 
+/* The years spanned, counting only years with at least k records (a year
+ * with a handful of records is not named). */
 static int years_cb(const char *const *vals, long long count, void *ud)
 {
     years_ud *y = ud;
     long long v;
-    if (!vals[0] || count <= 0 || sp_parse_int(vals[0], strlen(vals[0]), &v)) return 0;
+    if (!vals[0] || count < y->k || sp_parse_int(vals[0], strlen(vals[0]), &v)) return 0;
     if (y->lo == 0 || v < y->lo) y->lo = v;
     if (y->hi == 0 || v > y->hi) y->hi = v;
     return 0;
@@ -66,9 +74,14 @@ int api_meta(serve_ctx *ctx, const http_request *req, serve_reply *out)
     size_t norgs = 0;
     sp_submission *subs = NULL;
     size_t nsubs = 0;
-    years_ud y = {0, 0};
+    years_ud y = {0, 0, PRIVACY_K_DEFAULT};
     const char *dims[] = {"year_identified"};
     int rc;
+    if ((rc = privacy_k(ctx->store, &y.k))) {
+        rc = json_error(out, 500, "the hub's suppression threshold k is unreadable or out of range", NULL);
+        out->no_store = 1;
+        goto done;
+    }
     if ((rc = store_count_records(ctx->store, NULL, &records)) ||
         (rc = store_org_list(ctx->store, &orgs, &norgs)) ||
         (rc = store_submission_list(ctx->store, 0, &subs, &nsubs)) ||
@@ -82,7 +95,8 @@ int api_meta(serve_ctx *ctx, const http_request *req, serve_reply *out)
         if (subs[i].synthetic && subs[i].rows > 0 && strcmp(subs[i].status, "stored") == 0)
             synthetic = 1;
     json_t *o = json_object();
-    json_object_set_new(o, "records", json_integer(records));
+    int records_hidden = records > 0 && records < y.k;
+    json_object_set_new(o, "records", records_hidden ? json_null() : json_integer(records));
     json_object_set_new(o, "organisations", json_integer((json_int_t)norgs));
     json_t *yr = json_array();
     json_array_append_new(yr, y.lo ? json_integer(y.lo) : json_null());
@@ -97,7 +111,8 @@ int api_meta(serve_ctx *ctx, const http_request *req, serve_reply *out)
     json_object_set_new(o, "tables", tabs);
     json_object_set_new(o, "synthetic", json_boolean(synthetic));
     json_t *sup = json_object();
-    json_object_set_new(sup, "k", json_null());
+    json_object_set_new(sup, "k", json_integer(y.k));
+    json_object_set_new(sup, "records_suppressed", json_boolean(records_hidden));
     json_object_set_new(o, "suppression", sup);
     rc = json_reply(out, o);
     json_decref(o);
@@ -159,7 +174,9 @@ static int table_csv(const stats_table *t, sp_buf *b)
         for (size_t c = 0; c < t->ncols && !rc; c++) {
             const stats_cell *x = stats_cell_at(t, r, c);
             if (c) rc = sp_buf_addc(b, ',');
-            if (rc || x->missing) continue;
+            if (!rc && x->suppressed && t->cols[c].kind == STATS_COUNT)
+                rc = sp_buf_printf(b, "<%d", t->suppress_k > 0 ? t->suppress_k : PRIVACY_K_DEFAULT);
+            if (rc || x->missing) continue;   /* a hidden share is empty */
             switch (t->cols[c].kind) {
             case STATS_TEXT:
                 if (x->s) rc = csv_cell(b, x->s, strlen(x->s));
@@ -258,7 +275,18 @@ int api_stats(serve_ctx *ctx, const http_request *req, serve_reply *out)
         }
     }
     sp_err_clear(&err);
-    int r = stats_compute(ctx->store, ctx->cb, table, &sf.f, &so, &t, &err);
+    int k = PRIVACY_K_DEFAULT;
+    int r = privacy_k(ctx->store, &k);
+    if (r) sp_err_add(&err, NULL, 0, NULL, NULL, 0, "bad-k",
+                      "the hub's suppression threshold k is unreadable or out of range");
+    if (!r) r = stats_compute(ctx->store, ctx->cb, table, &sf.f, &so, &t, &err);
+    if (!r) r = privacy_apply_filtered(ctx->store, ctx->cb, t, &sf.f, k, &err);
+    if (!r && privacy_check(t, k) != 0) {
+        /* fail closed: a table the check finds fault with is not served */
+        r = SP_EINPUT;
+        sp_err_add(&err, NULL, 0, NULL, table, strlen(table), "suppression-check",
+                   "the table failed the small-cell check and is not published");
+    }
     if (r) {
         rc = json_error(out, r == SP_EUSAGE ? 400 : 500,
                         err.n ? sp_err_last(&err) : "the table could not be computed", NULL);

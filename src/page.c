@@ -5,10 +5,18 @@
  * is a no-op, so sections read straight through and page_render checks
  * once. Each stats table is computed at most once per page and shared by
  * the sections that need it (origins feeds the origins map and the route
- * maps; flows feeds routes and destination countries). */
+ * maps; flows feeds routes and destination countries).
+ *
+ * Privacy: every table comes from table_compute_k, which passes it through
+ * privacy_apply_filtered with the hub's k (and refuses to hand out a table
+ * privacy_check finds fault with). Readers never see a hidden number: cn()
+ * gives CHART_SUPPRESSED for a hidden count, which charts draw hatched as
+ * "<k", maps as a hatched unit, and tables as "<k" with data-count="" and
+ * data-suppressed="1". Nothing on the page is summed from counts. */
 #include "page.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -17,6 +25,7 @@
 #include "chart.h"
 #include "export.h"
 #include "map.h"
+#include "privacy.h"
 #include "stats_extra.h"
 #include "svg.h"
 
@@ -193,7 +202,11 @@ typedef struct pw {
     struct { const char *name; stats_table *t; } tabs[NSLOTS];
     const char *sunk[NSLOTS];  /* static mode: tables handed to the sink */
     size_t nsunk;
-    long long records;         /* records matching the filter */
+    long long records;         /* records matching the filter (exact: only
+                                  tested against 0, never printed) */
+    long long published;       /* records as published (CHART_SUPPRESSED
+                                  when hidden) */
+    int k;                     /* the hub's suppression threshold */
     int synthetic;
 } pw;
 
@@ -227,10 +240,11 @@ static void esc(pw *w, const char *s)
     if (!w->rc && s) w->rc = sp_buf_add_htmls(w->b, s);
 }
 
+/* A count as published: "<k" when hidden. */
 static void num(pw *w, long long v)
 {
     char t[32];
-    if (v < 0) { out(w, "suppressed"); return; }
+    if (v < 0) { outf(w, "&lt;%d", w->k); return; }
     svg_fmt_int(v, t);
     out(w, t);
 }
@@ -242,6 +256,9 @@ static void pct(pw *w, double share)
     out(w, t);
 }
 
+static int table_compute_k(sp_store *s, const sp_codebook *cb, const char *table,
+                           const sp_filter *f, int k, stats_table **out, sp_err *err);
+
 /* The table `name` under the page's filter, computed once. NULL on error
  * (w->rc set, err says why). */
 static stats_table *tab(pw *w, const char *name)
@@ -252,7 +269,7 @@ static stats_table *tab(pw *w, const char *name)
         if (strcmp(w->tabs[i].name, name) == 0) return w->tabs[i].t;
     if (i == NSLOTS) { w->rc = SP_ELIMIT; return NULL; }
     stats_table *t = NULL;
-    int rc = page_table_compute(w->pc->store, w->pc->cb, name, &w->sf.f, &t, w->err);
+    int rc = table_compute_k(w->pc->store, w->pc->cb, name, &w->sf.f, w->k, &t, w->err);
     if (rc) { w->rc = rc; return NULL; }
     w->tabs[i].name = name;
     w->tabs[i].t = t;
@@ -268,12 +285,31 @@ static const char *cs(const stats_table *t, size_t r, int level, const char *col
     const stats_cell *x = stats_cell_at(t, r, (size_t)c);
     return x && !x->missing ? x->s : NULL;
 }
+/* A count as published: CHART_SUPPRESSED when hidden, 0 when absent. */
 static long long cn(const stats_table *t, size_t r, int level, const char *col)
 {
     int c = stats_col(t, level, col);
     if (c < 0) return 0;
     const stats_cell *x = stats_cell_at(t, r, (size_t)c);
+    if (x && x->suppressed) return CHART_SUPPRESSED;
     return x && !x->missing ? x->n : 0;
+}
+/* The records a table rests on, as published. */
+static long long recs(const stats_table *t)
+{
+    return t->records_suppressed ? CHART_SUPPRESSED : t->records;
+}
+/* A published count as a map value: a hidden one is -k (map.c's rule). */
+static long long mv(const pw *w, long long v)
+{
+    return v < 0 ? -(long long)w->k : v;
+}
+/* The table `name` if this page computed it. */
+static const stats_table *tab_done(const pw *w, const char *name)
+{
+    for (size_t i = 0; i < NSLOTS && w->tabs[i].name; i++)
+        if (strcmp(w->tabs[i].name, name) == 0) return w->tabs[i].t;
+    return NULL;
 }
 static double csh(const stats_table *t, size_t r, int level, const char *col)
 {
@@ -377,6 +413,12 @@ static void fig_caption(pw *w, const char *id, long long records, const char *wh
     out(w, "<figcaption>Based on <b class=\"n\">");
     num(w, records);
     outf(w, "</b> records%s%s. ", what ? "; " : "", what ? what : "");
+    const stats_table *t = tab_done(w, table);
+    if (t && (t->nsuppressed || t->records_suppressed))
+        outf(w, "<span class=\"suppressed-note\" data-suppressed=\"%zu\">Some counts are hidden "
+                "for privacy: counts from 1 to %d are shown as &#8220;&lt;%d&#8221;, and some larger "
+                "counts are hidden the same way so the small ones cannot be worked out.</span> ",
+             t->nsuppressed, w->k - 1, w->k);
     out(w, "<span class=\"dl\">Data: <a href=\"");
     data_href(w, table, "csv");
     out(w, "\" download>CSV</a> <a href=\"");
@@ -407,11 +449,20 @@ static void alt_open(pw *w, const char *cols)
 {
     alt_open_sum(w, "Data table", cols);
 }
+/* data-count="N" for a published count; data-count="" data-suppressed="1"
+ * for a hidden one (the number is not in the page). */
+static void data_count(pw *w, long long count)
+{
+    if (count < 0) out(w, " data-count=\"\" data-suppressed=\"1\"");
+    else outf(w, " data-count=\"%lld\"", count);
+}
 static void alt_row_open(pw *w, const char *table, const char *key, long long count)
 {
     outf(w, "<tr data-table=\"%s\" data-key=\"", table);
     esc(w, key ? key : "");
-    outf(w, "\" data-count=\"%lld\">", count);
+    out(w, "\"");
+    data_count(w, count);
+    out(w, ">");
 }
 static void alt_close(pw *w, size_t shown, size_t total)
 {
@@ -499,6 +550,8 @@ static void notes(pw *w, const stats_table *t)
     for (size_t i = 0; i < t->nnotes; i++) {
         /* the page says these once, at the top */
         if (strstr(t->notes[i], "Synthetic") || strstr(t->notes[i], "No records match")) continue;
+        /* the caption says it, with the hub's k */
+        if (strncmp(t->notes[i], "Suppression was applied", 23) == 0) continue;
         if (!k++) out(w, "<ul class=\"notes\">");
         out(w, "<li>");
         esc(w, t->notes[i]);
@@ -555,12 +608,12 @@ static void sec_scope(pw *w)
     }
     sp_buf svg;
     sp_buf_init(&svg, PAGE_MAX_BYTES);
-    chart_opts o = { .width = CHART_W, .id = "scope", .title = "Industries of exploitation per year (100% of each year)",
+    chart_opts o = { .width = CHART_W, .suppress_k = w->k, .id = "scope", .title = "Industries of exploitation per year (100% of each year)",
                      .no_heading = 1 };
     fig_open(w, "scope", "Industries of exploitation per year");
     int rc = chart_stacked100(&svg, &o, bars, nb);
     fig_svg(w, "scope", rc, &svg);
-    fig_caption(w, "scope", t->records, NULL, t->name, 1);
+    fig_caption(w, "scope", recs(t), NULL, t->name, 1);
     alt_open(w, "<th>Year</th><th>Industry</th><th>Records</th><th>Share of year</th>");
     size_t shown = 0, total = 0;
     for (size_t r = 0; r < t->nrows; r++) {
@@ -588,11 +641,11 @@ static void sec_scope(pw *w)
 
     /* online scams per year (the same table) */
     sp_buf_reset(&svg);
-    chart_opts o2 = { .width = CHART_W, .id = "scams", .title = "Online scam cases per year", .no_heading = 1 };
+    chart_opts o2 = { .width = CHART_W, .suppress_k = w->k, .id = "scams", .title = "Online scam cases per year", .no_heading = 1 };
     fig_open(w, "scams", "Online scam cases per year");
     rc = chart_years(&svg, &o2, scam, nscam);
     fig_svg(w, "scams", rc, &svg);
-    fig_caption(w, "scams", t->records, "records without a year are not shown", t->name, 1);
+    fig_caption(w, "scams", recs(t), "records without a year are not shown", t->name, 1);
     alt_open(w, "<th>Year</th><th>Online scam records</th>");
     for (size_t i = 0; i < nscam; i++) {
         char key[64];
@@ -652,7 +705,7 @@ static void sec_origins(pw *w)
             prev = cc;
             if (cc) {
                 cv[nc].code = cc;
-                cv[nc].count = cn(t, r, 0, "count");
+                cv[nc].count = mv(w, cn(t, r, 0, "count"));
                 nc++;
                 int have = 0;
                 for (size_t k = 0; k < npc; k++) have |= strcmp(pcs[k], cc) == 0;
@@ -662,7 +715,7 @@ static void sec_origins(pw *w)
         const char *pc = cs(t, r, 1, "code");
         if (pc) {
             pv[np].code = pc;
-            pv[np].count = cn(t, r, 1, "count");
+            pv[np].count = mv(w, cn(t, r, 1, "count"));
             np++;
         }
     }
@@ -677,7 +730,7 @@ static void sec_origins(pw *w)
     } else {
         no_maps(w);
     }
-    fig_caption(w, "origins", t->records, NULL, t->name, w->pc->geo != NULL);
+    fig_caption(w, "origins", recs(t), NULL, t->name, w->pc->geo != NULL);
     alt_open(w, "<th>Country</th><th>Province</th><th>Records</th>");
     size_t shown = 0;
     for (size_t r = 0; r < t->nrows && shown < MAX_TABLE_ROWS; r++, shown++) {
@@ -713,12 +766,12 @@ static void sec_origins(pw *w)
     }
     sp_buf svg;
     sp_buf_init(&svg, PAGE_MAX_BYTES);
-    chart_opts o = { .width = CHART_W, .id = "origin-countries", .title = "Countries of origin, ranked",
+    chart_opts o = { .width = CHART_W, .suppress_k = w->k, .id = "origin-countries", .title = "Countries of origin, ranked",
                      .no_heading = 1, .other_row = 1 };
     fig_open(w, "origin-countries", "Countries of origin, ranked");
-    int rc = chart_hbar(&svg, &o, it, ni, t->records);
+    int rc = chart_hbar(&svg, &o, it, ni, recs(t));
     fig_svg(w, "origin-countries", rc, &svg);
-    fig_caption(w, "origin-countries", t->records, NULL, t->name, 1);
+    fig_caption(w, "origin-countries", recs(t), NULL, t->name, 1);
     fig_close(w);
     sp_buf_free(&svg);
     free(it);
@@ -742,7 +795,9 @@ static void few_list(pw *w, const char *sec, const char *const *codes, const lon
         esc(w, codes[i]);
         out(w, "\" data-country=\"");
         esc(w, codes[i]);
-        outf(w, "\" data-count=\"%lld\">", counts[i]);
+        out(w, "\"");
+        data_count(w, counts[i]);
+        out(w, ">");
         esc(w, country_label(w, codes[i]));
         out(w, ": ");
         num(w, counts[i]);
@@ -844,7 +899,7 @@ static void fig_route(pw *w, const char *cc, long long count)
         const char *pc = cs(o, k, 1, "code");
         if (!pc || !streq0(cs(o, k, 0, "code"), cc)) continue;
         pv[np].code = pc;
-        pv[np].count = cn(o, k, 1, "count");
+        pv[np].count = mv(w, cn(o, k, 1, "count"));
         np++;
     }
     size_t all = pick_flows(fl, cc, 0, mf, &nf, rows);
@@ -904,7 +959,9 @@ static void fig_dest(pw *w, const char *cc, long long count)
         sp_buf svg;
         sp_buf_init(&svg, PAGE_MAX_BYTES);
         map_opts mo = { .id = id, .title = title };
+        for (size_t k = 0; k < np; k++) pv[k].count = mv(w, pv[k].count);
         int rc = map_destination(&svg, w->pc->geo, &mo, cc, pv, np, mf, nf);
+        for (size_t k = 0; k < np; k++) if (pv[k].count < 0) pv[k].count = CHART_SUPPRESSED;
         fig_svg(w, id, rc, &svg);
         sp_buf_free(&svg);
     } else {
@@ -981,7 +1038,9 @@ static void country_maps(pw *w, const char *table, const char *sec, int dest)
             if (counts[i] < threshold(w) || k++ < PAGE_INLINE_MAPS) continue;
             outf(w, "<li data-country=\"");
             esc(w, codes[i]);
-            outf(w, "\" data-count=\"%lld\"><a href=\"", counts[i]);
+            out(w, "\"");
+            data_count(w, counts[i]);
+            out(w, "><a href=\"");
             country_href(w, codes[i]);
             out(w, "\">");
             esc(w, country_label(w, codes[i]));
@@ -1105,7 +1164,7 @@ static void sec_destinations(pw *w)
     } else {
         no_maps(w);
     }
-    fig_caption(w, "hotspots", d->records,
+    fig_caption(w, "hotspots", recs(d),
                 np > ndraw ? "the map shows the largest places; the table and CSV list all" : NULL,
                 d->name, w->pc->geo != NULL);
     notes(w, d);
@@ -1150,7 +1209,7 @@ static void flat_figure(pw *w, const char *table, const char *id, const char *ti
     chart_item *it = items_flat(t, labelcol, &n);
     sp_buf svg;
     sp_buf_init(&svg, PAGE_MAX_BYTES);
-    chart_opts o = { .width = CHART_W, .id = id, .title = title, .no_heading = 1, .other_row = 1 };
+    chart_opts o = { .width = CHART_W, .suppress_k = w->k, .id = id, .title = title, .no_heading = 1, .other_row = 1 };
     const char *what = NULL;
     if (strcmp(t->counts, "mentions") == 0) {
         o.mentions = 1;
@@ -1158,12 +1217,12 @@ static void flat_figure(pw *w, const char *table, const char *id, const char *ti
         what = "a record counts once for each value it names, so shares add up to more than 100%";
     }
     int rc;
-    if (kind == 0) rc = chart_hbar(&svg, &o, it, n, t->records);
-    else if (kind == 1) rc = chart_sharebar(&svg, &o, it, n, t->records);
-    else rc = chart_columns(&svg, &o, it, n, t->records);
+    if (kind == 0) rc = chart_hbar(&svg, &o, it, n, recs(t));
+    else if (kind == 1) rc = chart_sharebar(&svg, &o, it, n, recs(t));
+    else rc = chart_columns(&svg, &o, it, n, recs(t));
     fig_open(w, id, title);
     fig_svg(w, id, rc, &svg);
-    fig_caption(w, id, t->records, what, t->name, 1);
+    fig_caption(w, id, recs(t), what, t->name, 1);
     alt_flat(w, t, labelcol, head, MAX_TABLE_ROWS);
     notes(w, t);
     fig_close(w);
@@ -1211,13 +1270,13 @@ static void sec_recruitment(pw *w)
         snprintf(id, sizeof id, "%s", field && strstr(field, "platform") ? "platform" : "method");
         sp_buf svg;
         sp_buf_init(&svg, PAGE_MAX_BYTES);
-        chart_opts o = { .width = CHART_W, .id = id, .title = label ? label : "Recruitment", .no_heading = 1,
+        chart_opts o = { .width = CHART_W, .suppress_k = w->k, .id = id, .title = label ? label : "Recruitment", .no_heading = 1,
                          .other_row = 1, .mentions = mentions,
                          .what = mentions ? "mentions" : NULL };
-        int rc = chart_hbar(&svg, &o, it, e - r, t->records);
+        int rc = chart_hbar(&svg, &o, it, e - r, recs(t));
         fig_open(w, id, label ? label : "Recruitment");
         fig_svg(w, id, rc, &svg);
-        fig_caption(w, id, t->records,
+        fig_caption(w, id, recs(t),
                     mentions ? "a record counts once for each platform it names" : NULL, t->name, 1);
         alt_open(w, "<th>Value</th><th>Records</th><th>Share of records</th>");
         for (size_t k = r; k < e; k++) {
@@ -1251,13 +1310,29 @@ static void sec_control(pw *w)
     stats_table *t = tab(w, "ransom");
     if (t) {
         fig_open(w, "ransom", "Ransom demanded");
+        /* records with a ransom: the sum of the currencies' published
+         * counts, and only when none is hidden (a sum over hidden cells
+         * would give them away); else a lower bound */
         long long with = 0;
-        for (size_t r = 0; r < t->nrows; r++) with += cn(t, r, 0, "count");
+        int hidden = 0;
+        for (size_t r = 0; r < t->nrows; r++) {
+            long long c = cn(t, r, 0, "count");
+            if (c < 0) hidden = 1;
+            else with += c;
+        }
         out(w, "<p>");
-        num(w, with);
-        out(w, " of ");
-        num(w, t->records);
-        out(w, " records state a ransom demanded.</p>\n");
+        if (hidden && with == 0) {
+            outf(w, "Some records state a ransom demanded; every currency has fewer than %d of "
+                    "them or is hidden for privacy, so no number is shown", w->k);
+        } else {
+            if (hidden) out(w, "At least ");
+            num(w, with);
+            out(w, " of ");
+            num(w, recs(t));
+            out(w, " records state a ransom demanded");
+            if (hidden) out(w, " (some currencies are hidden for privacy)");
+        }
+        out(w, ".</p>\n");
         if (t->nrows) {
             out(w, "<div class=\"scroll\"><table class=\"rank\"><thead><tr><th>Currency</th>"
                    "<th>Records</th><th>Median</th><th>Lowest</th><th>Highest</th></tr></thead><tbody>\n");
@@ -1270,14 +1345,14 @@ static void sec_control(pw *w)
                 for (int k = 0; k < 3; k++) {
                     int c = stats_col(t, 0, cols[k]);
                     const stats_cell *x = stats_cell_at(t, r, (size_t)c);
-                    if (!x || x->missing) out(w, "<td class=\"num\">too few</td>");
+                    if (!x || x->missing || x->suppressed) out(w, "<td class=\"num\">too few</td>");
                     else td_num(w, x->n);
                 }
                 out(w, "</tr>\n");
             }
             out(w, "</tbody></table></div>\n");
         }
-        fig_caption(w, "ransom", t->records, NULL, t->name, 0);
+        fig_caption(w, "ransom", recs(t), NULL, t->name, 0);
         notes(w, t);
         fig_close(w);
     }
@@ -1302,7 +1377,7 @@ static void sec_about(pw *w)
         if (y->n > yhi) yhi = y->n;
     }
     out(w, "<p>These figures rest on <b>");
-    num(w, w->records);
+    num(w, w->published);
     outf(w, "</b> records submitted by <b>%zu</b> organisation%s", orgs->nrows,
          orgs->nrows == 1 ? "" : "s");
     if (ylo) outf(w, ", identified between <b>%lld</b> and <b>%lld</b>", ylo, yhi);
@@ -1315,6 +1390,21 @@ static void sec_about(pw *w)
            "them.</li>\n"
            "<li><b>Missing is not zero.</b> Many records leave fields empty; the table below "
            "says how often each field is recorded.</li>\n");
+    {
+        size_t hidden = 0;
+        for (size_t i = 0; i < NSLOTS && w->tabs[i].name; i++)
+            hidden += w->tabs[i].t->nsuppressed + (w->tabs[i].t->records_suppressed ? 1 : 0);
+        outf(w, "<li id=\"about-suppression\" data-k=\"%d\"><b>Small numbers are hidden.</b> To "
+                "protect the people behind the records, no count from 1 to %d is published: it "
+                "appears as &#8220;&lt;%d&#8221;, and some larger counts are hidden the same way so "
+                "that small ones cannot be worked out from totals, shares or other filters. Places "
+                "with few records are combined into &#8220;other or unrecorded&#8221; rows, maps "
+                "hatch a place whose count is hidden, and ransom amounts are shown only for "
+                "currencies with enough records. ", w->k, w->k - 1, w->k);
+        if (hidden) out(w, "Suppression was applied to the figures on this page.");
+        else out(w, "No count on this page needed hiding.");
+        out(w, " Free-text answers and indicator values are never published.</li>\n");
+    }
     if (w->synthetic)
         out(w, "<li><b>Synthetic data.</b> Some or all records are made-up demonstration data "
                "and describe no real person.</li>\n");
@@ -1333,7 +1423,7 @@ static void sec_about(pw *w)
         out(w, "</tr>\n");
     }
     alt_close(w, shown, orgs->nrows);
-    fig_caption(w, "organisations", orgs->records, NULL, orgs->name, 0);
+    fig_caption(w, "organisations", recs(orgs), NULL, orgs->name, 0);
     fig_close(w);
     fig_open(w, "coverage", "What share of records carries each field");
     out(w, "<div class=\"scroll\"><table class=\"rank\"><thead><tr><th>Field</th><th>Records with a value</th>"
@@ -1346,7 +1436,7 @@ static void sec_about(pw *w)
         out(w, "</tr>\n");
     }
     out(w, "</tbody></table></div>\n");
-    fig_caption(w, "coverage", cov->records, NULL, cov->name, 0);
+    fig_caption(w, "coverage", recs(cov), NULL, cov->name, 0);
     notes(w, cov);
     fig_close(w);
     section_close(w);
@@ -1358,7 +1448,7 @@ static void describe_filter(pw *w)
 {
     const page_filter *pf = &w->pc->filter;
     out(w, "<p class=\"scope\" id=\"filter-summary\">Showing <b>");
-    num(w, w->records);
+    num(w, w->published);
     out(w, "</b> records reported by organisations in <b>");
     esc(w, pf->region[0] ? pf->region : "all regions");
     out(w, "</b>");
@@ -1427,6 +1517,9 @@ static void filter_form(pw *w)
         const char *code = cs(nat, r, 0, "code");
         if (!code) continue;
         int sel = strcmp(code, pf->nationality) == 0;
+        /* a nationality with a hidden count is not offered: its presence
+         * alone says someone of it is in the data */
+        if (!sel && cn(nat, r, 0, "count") <= 0) continue;
         have |= sel;
         out(w, "<option value=\"");
         esc(w, code);
@@ -1497,6 +1590,13 @@ int page_render(const page_ctx *pc, sp_buf *b, sp_err *err)
     w.err = err;
     stats_filter_init(&w.sf);
     w.rc = page_filter_stats(&pc->filter, pc->cb, &w.sf, err);
+    if (!w.rc && privacy_k(pc->store, &w.k) != SP_OK) {
+        w.rc = SP_EINPUT;
+        sp_err_add(err, NULL, 0, NULL, NULL, 0, "bad-k",
+                   "the hub's suppression threshold k is unreadable or out of range "
+                   "(set it with: spotlight config set k N)");
+    }
+    w.published = CHART_SUPPRESSED;
     long long all = 0;
     if (!w.rc && store_count_records(pc->store, NULL, &all) != SP_OK) {
         w.rc = SP_EDB;
@@ -1518,7 +1618,13 @@ int page_render(const page_ctx *pc, sp_buf *b, sp_err *err)
         sp_err_add(err, NULL, 0, NULL, NULL, 0, "store", "counting records failed: %s",
                    store_errmsg(pc->store));
     }
-    if (w.records > 0) tab(&w, "industries-by-year");
+    if (w.records > 0) {
+        /* the records count published is the suppressed one of a table */
+        stats_table *iby = tab(&w, "industries-by-year");
+        if (iby) w.published = recs(iby);
+    } else {
+        w.published = 0;        /* a zero is published */
+    }
     if (pc->country) {
         char title[160];
         snprintf(title, sizeof title, "Data spotlight: %s", country_label(&w, pc->country));
@@ -1585,11 +1691,57 @@ done:
 
 /* ============================================================ tables */
 
+/* The one way a table reaches anything public: computed, passed through
+ * privacy_apply_filtered with k, ransom amounts blanked where their
+ * currency's count is hidden or under max(k, STATS_EXTRA_MIN_RANGE), then
+ * checked with privacy_check (a table that fails is never handed out). */
+static int table_compute_k(sp_store *s, const sp_codebook *cb, const char *table,
+                           const sp_filter *f, int k, stats_table **out, sp_err *err)
+{
+    *out = NULL;
+    stats_table *t = NULL;
+    int rc = stats_extra_known(table) ? stats_extra_compute(s, cb, table, f, &t, err)
+                                      : stats_compute(s, cb, table, f, NULL, &t, err);
+    if (rc) return rc;
+    rc = privacy_apply_filtered(s, cb, t, f, k, err);
+    if (!rc && strcmp(table, "ransom") == 0) {
+        /* a median or range of a few ransoms describes single persons */
+        int cc = stats_col(t, 0, "count");
+        long long need = k > STATS_EXTRA_MIN_RANGE ? k : STATS_EXTRA_MIN_RANGE;
+        const char *cols[] = { "median", "min", "max" };
+        for (size_t r = 0; cc >= 0 && r < t->nrows; r++) {
+            const stats_cell *n = stats_cell_at(t, r, (size_t)cc);
+            if (!n->suppressed && !n->missing && n->n >= need) continue;
+            for (int i = 0; i < 3; i++) {
+                int c = stats_col(t, 0, cols[i]);
+                if (c < 0) continue;
+                stats_cell *x = stats_cell_at(t, r, (size_t)c);
+                x->n = 0;
+                x->missing = 1;
+            }
+        }
+    }
+    if (!rc && privacy_check(t, k) != 0) {
+        rc = SP_EINPUT;
+        sp_err_add(err, NULL, 0, NULL, table, strlen(table), "suppression-check",
+                   "table %s failed the small-cell check after suppression; it is not published",
+                   table);
+    }
+    if (rc) stats_table_free(t);
+    else *out = t;
+    return rc;
+}
+
 int page_table_compute(sp_store *s, const sp_codebook *cb, const char *table,
                        const sp_filter *f, stats_table **out, sp_err *err)
 {
-    if (stats_extra_known(table)) return stats_extra_compute(s, cb, table, f, out, err);
-    return stats_compute(s, cb, table, f, NULL, out, err);
+    int k;
+    *out = NULL;
+    if (privacy_k(s, &k) != SP_OK)
+        return sp_err_add(err, NULL, 0, NULL, NULL, 0, "bad-k",
+                          "the hub's suppression threshold k is unreadable or out of range "
+                          "(set it with: spotlight config set k N)");
+    return table_compute_k(s, cb, table, f, k, out, err);
 }
 
 /* A CSV cell: quoted when needed, formula-neutralised (export.h's rule). */
@@ -1628,14 +1780,18 @@ int page_table_csv(const stats_table *t, sp_buf *b)
         for (size_t c = 0; c < t->ncols && !rc; c++) {
             const stats_cell *x = stats_cell_at(t, r, c);
             if (c) rc = sp_buf_addc(b, ',');
-            if (rc || x->missing) continue;
+            if (!rc && x->suppressed && t->cols[c].kind == STATS_COUNT)
+                rc = sp_buf_printf(b, "<%d", t->suppress_k > 0 ? t->suppress_k : PRIVACY_K_DEFAULT);
+            if (rc || x->missing) continue;   /* a hidden share is empty */
             switch (t->cols[c].kind) {
             case STATS_TEXT:
                 if (x->s) rc = csv_cell(b, x->s, strlen(x->s));
                 break;
             case STATS_INT:
             case STATS_COUNT: rc = sp_buf_printf(b, "%lld", x->n); break;
-            case STATS_SHARE: rc = sp_buf_printf(b, "%.10g", x->share); break;
+            case STATS_SHARE: /* rounded to 4 decimals, as in the JSON */
+                rc = sp_buf_printf(b, "%.10g", round(x->share * 10000.0) / 10000.0);
+                break;
             }
         }
         if (!rc) rc = sp_buf_adds(b, "\r\n");
@@ -1786,7 +1942,7 @@ int page_data(serve_ctx *ctx, const http_request *req, serve_reply *out)
     stats_filter_init(&sf);
     stats_table *t = NULL;
     rc = page_filter_stats(&pf, ctx->cb, &sf, &err);
-    if (!rc) rc = stats_extra_compute(ctx->store, ctx->cb, table, &sf.f, &t, &err);
+    if (!rc) rc = page_table_compute(ctx->store, ctx->cb, table, &sf.f, &t, &err);
     if (rc) {
         rc = error_page(out, 500, "The table could not be computed",
                         err.n ? sp_err_last(&err) : sp_rc_str(rc));
