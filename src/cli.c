@@ -723,7 +723,11 @@ static const command commands[] = {
      "                 [--include-sensitive] [filters]\n\n"
      "Streams in constant memory. Cells that a spreadsheet would run as a\n"
      "formula (=, +, -, @) are neutralised. Sensitive fields (indicators,\n"
-     "free text) are left out unless --include-sensitive.\n"},
+     "free text) are left out unless --include-sensitive.\n\n"
+     "An administrator's tool, not a public output: it writes raw records,\n"
+     "one per row, with no small-cell suppression. Never publish its output;\n"
+     "public numbers come from the dashboard, the API or `spotlight report`,\n"
+     "which hide counts under the hub's k (docs/privacy.md).\n"},
     {"demo", cmd_demo, "fill a hub with synthetic demo records, or write them as CSV",
      "spotlight demo [--records N] [--seed S]\n"
      "spotlight demo --export-csv FILE [--records N] [--seed S]\n\n"
