@@ -1,7 +1,9 @@
 #!/bin/sh
 # Benchmarks, each against a reference measured in the same run on the same
 # machine. Figures go to bench/out/results.md (and into the README by hand).
-#   RECORDS   rows in the import benchmark (default 1,000,000)
+#   RECORDS   rows in the import benchmark and records in the dashboard's hub
+#             (default 1,000,000)
+# bench/dashboard.sh (the served dashboard against nginx) appends its rows.
 set -eu
 cd "$(dirname "$0")/.."
 RECORDS="${RECORDS:-1000000}"
@@ -52,3 +54,6 @@ cat > "$OUT/results.md" <<MD
 | \`spotlight stats industries-by-year\` over the $RECORDS records | ${stats_s} s | |
 MD
 cat "$OUT/results.md"
+
+# the dashboard served: latency, requests/s against nginx, memory, page weight
+RECORDS="$RECORDS" sh bench/dashboard.sh
