@@ -625,7 +625,7 @@ int sp_file_open(sp_file *f, const char *path, size_t cap, sp_err *err)
     if (S_ISDIR(st.st_mode)) {
         if (fd != STDIN_FILENO) close(fd);
         return sp_err_add(err, path, 0, NULL, NULL, 0, "cannot-open",
-                          "is a folder, not a file"), SP_EIO;
+                          "is a directory (a folder), not a file"), SP_EIO;
     }
     if (S_ISREG(st.st_mode) && st.st_size > 0) {
         /* a regular file costs address space, not heap: no cap */
