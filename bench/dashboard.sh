@@ -5,7 +5,7 @@
 # bench/out/results.md and prints them. Called by bench/run.sh; runs alone too.
 #   first request    time of the first GET / (cold: boundaries decoded, store warmed)
 #   latency          median curl time_total of 20 GET / after it (target < 50 ms)
-#   throughput       wrk -t2 -c32 -d10s, spotlight / vs nginx, the same
+#   throughput       wrk -t2 -c32 -d10s (10 s timeout), spotlight / vs nginx, the same
 #                    Accept-Encoding sent to both (target: at least half of nginx)
 #   memory           VmRSS and VmHWM of the server after the load
 #   page weight      HTML (with its inline SVG) + CSS, gzipped (target < 500 KB)
@@ -127,7 +127,7 @@ done
 
 # requests per second (wrk's Requests/sec); errors are counted, must be none
 rps() {
-  wrk -t2 -c32 -d10s "$@" >"$TMP/wrk.out" 2>&1 || { cat "$TMP/wrk.out"; exit 1; }
+  wrk -t2 -c32 -d10s --timeout 10s "$@" >"$TMP/wrk.out" 2>&1 || { cat "$TMP/wrk.out"; exit 1; }
   if grep -q 'Non-2xx\|Socket errors' "$TMP/wrk.out"; then
     echo "bench/dashboard: errors under load: $*" >&2; cat "$TMP/wrk.out" >&2; exit 1
   fi
