@@ -421,8 +421,9 @@ static int cmd_submissions(const char *db, int argc, char **argv)
 static int cmd_stats(const char *db, int argc, char **argv)
 {
     const char *bands = NULL;
-    int json = 0;
-    opt opts[] = {{"--json", 0, NULL, &json}, {"--bands", 1, &bands, NULL}, {NULL, 0, NULL, NULL}};
+    int json = 0, public = 0;
+    opt opts[] = {{"--json", 0, NULL, &json}, {"--bands", 1, &bands, NULL},
+                  {"--public", 0, NULL, &public}, {NULL, 0, NULL, NULL}};
     char **pos = sp_xcalloc((size_t)argc + 1, sizeof *pos);
     char **filt = sp_xcalloc((size_t)argc + 1, sizeof *filt);
     int npos, nfilt, rc = parse_opts("stats", argc, argv, opts, pos, &npos, filt, &nfilt);
@@ -437,7 +438,7 @@ static int cmd_stats(const char *db, int argc, char **argv)
     size_t ntables;
     const char *const *names = stats_table_names(&ntables);
     if (npos != 1) {
-        fprintf(stderr, "usage: spotlight stats [--json] [--bands default|ctdc] [filters] TABLE\ntables:");
+        fprintf(stderr, "usage: spotlight stats [--json] [--public] [--bands default|ctdc] [filters] TABLE\ntables:");
         for (size_t i = 0; i < ntables; i++) fprintf(stderr, " %s", names[i]);
         fprintf(stderr, "\n");
         rc = EXIT_USAGE;
@@ -462,6 +463,17 @@ static int cmd_stats(const char *db, int argc, char **argv)
         sp_err_print(&err, stderr);
         rc = r == SP_EUSAGE ? EXIT_USAGE : EXIT_OTHER;
         goto out;
+    }
+    if (public) {
+        /* exactly what the dashboard, API and report publish */
+        int k = 0;
+        if ((r = privacy_k(h.store, &k)) == SP_OK)
+            r = privacy_apply_filtered(h.store, h.cb, t, &sf.f, k, &err);
+        if (r) {
+            sp_err_print(&err, stderr);
+            rc = EXIT_OTHER;
+            goto out;
+        }
     }
     r = json ? stats_print_json(t, stdout) : stats_print_text(t, stdout);
     if (r) rc = EXIT_OTHER;
@@ -715,9 +727,11 @@ static const command commands[] = {
     {"submissions", cmd_submissions, "list submissions",
      "spotlight submissions [--org NAME]\n"},
     {"stats", cmd_stats, "print an aggregate table (text, or the API's JSON)",
-     "spotlight stats [--json] [--bands default|ctdc] [filters] TABLE\n\n"
+     "spotlight stats [--json] [--public] [--bands default|ctdc] [filters] TABLE\n\n"
      "Tables: industries-by-year, origins, destinations, flows, nationality,\n"
-     "gender, age, recruitment, control. The JSON is the API's (docs/stats-json.md).\n"},
+     "gender, age, recruitment, control. The JSON is the API's (docs/stats-json.md).\n"
+     "Counts are exact; --public applies small-cell suppression (k: spotlight\n"
+     "config get k) and prints exactly what the dashboard and API publish.\n"},
     {"export", cmd_export, "stream records as CSV, JSON or XLSX",
      "spotlight export [--format csv|json|xlsx] [--mapping htcds] [--out FILE]\n"
      "                 [--include-sensitive] [filters]\n\n"
