@@ -267,6 +267,10 @@ test('a country page opens from its link', async () => {
   const title = await page.title();
   assert.ok(title.length > 0);
   await page.screenshot({ path: join(SHOTS, `country-${cc}-1280.png`) });
+  // and back to the dashboard with the same filter
+  const back = page.locator('a', { hasText: 'Back to the dashboard' }).first();
+  await Promise.all([page.waitForURL(/\/\?.*gender=female/), back.click()]);
+  assert.equal(await page.inputValue('select[name="gender"]'), 'female');
   assert.deepEqual(page.problems, []);
   // an unknown country is a 404, not a crash
   const res = await page.goto(`${base}/country/ZZ`);
