@@ -1490,7 +1490,7 @@ static void filter_form(pw *w)
     const page_filter *pf = &w->pc->filter;
     const cb_field *yf = codebook_field(w->pc->cb, "year_identified");
     long long ymin = yf ? yf->min : 1990, ymax = yf ? yf->max : 2100;
-    out(w, "<form class=\"filters\" method=\"get\" action=\"/\">\n");
+    out(w, "<form class=\"filters\" method=\"get\" action=\"/\" autocomplete=\"off\">\n");
     outf(w, "<label>From year <input type=\"number\" name=\"year_from\" min=\"%lld\" max=\"%lld\" "
             "inputmode=\"numeric\" value=\"", ymin, ymax);
     if (pf->year_from) outf(w, "%d", pf->year_from);
