@@ -36,8 +36,6 @@
 #define CHART_W 480            /* chart viewBox width: text stays legible on a
                                   360 px phone, the stylesheet caps it on desktop */
 
-/* Provinces drawn on the origins map even when their country is small. */
-static const char *const province_countries_always[] = { "VN", "LA", "KH", "MM", "TH" };
 
 /* ============================================================ filters */
 
@@ -694,8 +692,6 @@ static void sec_origins(pw *w)
     map_value *pv = sp_xcalloc(t->nrows + 1, sizeof *pv);
     const char **pcs = sp_xcalloc(t->nrows + 6, sizeof *pcs);
     size_t nc = 0, np = 0, npc = 0;
-    for (size_t i = 0; i < sizeof province_countries_always / sizeof *province_countries_always; i++)
-        pcs[npc++] = province_countries_always[i];
     const char *prev = NULL;
     int first = 1;
     for (size_t r = 0; r < t->nrows; r++) {
@@ -707,9 +703,6 @@ static void sec_origins(pw *w)
                 cv[nc].code = cc;
                 cv[nc].count = mv(w, cn(t, r, 0, "count"));
                 nc++;
-                int have = 0;
-                for (size_t k = 0; k < npc; k++) have |= strcmp(pcs[k], cc) == 0;
-                if (!have && w->pc->geo && geo_has_provinces(w->pc->geo, cc)) pcs[npc++] = cc;
             }
         }
         const char *pc = cs(t, r, 1, "code");
@@ -718,6 +711,16 @@ static void sec_origins(pw *w)
             pv[np].count = mv(w, cn(t, r, 1, "count"));
             np++;
         }
+    }
+    /* A country is drawn by its provinces only when at least one of them has
+     * a published count; otherwise (provinces unrecorded, or all combined
+     * by suppression) the country itself is shaded, never left grey. */
+    for (size_t c = 0; c < nc; c++) {
+        const char *cc = cv[c].code;
+        int any = 0;
+        for (size_t k = 0; k < np && !any; k++)
+            any = pv[k].count > 0 && strncmp(pv[k].code, cc, 2) == 0 && pv[k].code[2] == '-';
+        if (any && w->pc->geo && geo_has_provinces(w->pc->geo, cc)) pcs[npc++] = cc;
     }
     fig_open_map(w, "origins", "Countries and provinces of origin");
     if (w->pc->geo) {
