@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <zip.h>
@@ -25,8 +26,12 @@
 
 struct xlsxw {
     char *path;          /* the output, or "-" */
-    char *sheet_name;    /* sanitised */
-    FILE *f;             /* the sheet XML: an unlinked temporary file */
+    char *sheet_name;    /* sanitised name of the current (last) sheet */
+    FILE *f;             /* the current sheet XML: an unlinked temporary file */
+    /* earlier sheets (xlsxw_sheet_add), finished and waiting for close */
+    FILE **done_f;
+    char **done_name;
+    size_t ndone;
     sp_err *err;
     int rc;              /* sticky first error */
     int in_row;
@@ -197,31 +202,73 @@ static char *clean_sheet_name(const char *in)
     return out;
 }
 
+/* Opens the temporary file of a new sheet into w->f and writes its
+ * opening XML. */
+static int sheet_begin(xlsxw *w)
+{
+    char *tmp = NULL;
+    int rc = make_temp(w, "sheet", &tmp, &w->f);
+    if (rc != SP_OK) return rc;
+    /* no name on disk from here on: victims' data cannot be left
+     * behind by a crash, and nobody else can open it */
+    unlink(tmp);
+    free(tmp);
+    setvbuf(w->f, NULL, _IOFBF, 1 << 16);
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+          "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">"
+          "<sheetData>", w->f);
+    return SP_OK;
+}
+
 int xlsxw_open(xlsxw **wp, const char *path, const char *sheet_name, sp_err *err)
 {
     xlsxw *w = sp_xcalloc(1, sizeof *w);
     w->path = sp_xstrdup(path ? path : "-");
     w->err = err;
     w->sheet_name = clean_sheet_name(sheet_name);
-    char *tmp = NULL;
-    int rc = make_temp(w, "sheet", &tmp, &w->f);
-    if (rc == SP_OK) {
-        /* no name on disk from here on: victims' data cannot be left
-         * behind by a crash, and nobody else can open it */
-        unlink(tmp);
-        free(tmp);
-    } else {
+    int rc = sheet_begin(w);
+    if (rc != SP_OK) {
         free(w->path);
         free(w->sheet_name);
         free(w);
         return rc;
     }
-    setvbuf(w->f, NULL, _IOFBF, 1 << 16);
-    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
-          "<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">"
-          "<sheetData>", w->f);
     *wp = w;
     return SP_OK;
+}
+
+int xlsxw_sheet_add(xlsxw *w, const char *sheet_name)
+{
+    if (w->rc) return w->rc;
+    if (w->in_row)
+        return xw_fail(w, SP_EUSAGE, "xlsx-write", "xlsxw_sheet_add inside a row");
+    if (w->ndone + 1 >= 255)
+        return xw_fail(w, SP_ELIMIT, "xlsx-write", "too many sheets in one workbook");
+    char *name = clean_sheet_name(sheet_name);
+    int clash = strcasecmp(name, w->sheet_name) == 0;
+    for (size_t i = 0; i < w->ndone && !clash; i++)
+        clash = strcasecmp(name, w->done_name[i]) == 0;
+    if (clash) {
+        xw_fail(w, SP_EUSAGE, "xlsx-write", "two sheets named '%s' in one workbook", name);
+        free(name);
+        return w->rc;
+    }
+    fputs("</sheetData></worksheet>", w->f);
+    if (fflush(w->f) != 0 || ferror(w->f)) {
+        free(name);
+        return xw_fail(w, SP_EIO, "xlsx-write", "writing the temporary sheet failed: %s",
+                       strerror(errno));
+    }
+    w->done_f = sp_xrealloc(w->done_f, (w->ndone + 1) * sizeof *w->done_f);
+    w->done_name = sp_xrealloc(w->done_name, (w->ndone + 1) * sizeof *w->done_name);
+    w->done_f[w->ndone] = w->f;
+    w->done_name[w->ndone] = w->sheet_name;
+    w->ndone++;
+    w->f = NULL;
+    w->sheet_name = name;
+    w->row = 0;
+    w->col = 0;
+    return sheet_begin(w);
 }
 
 int xlsxw_row_begin(xlsxw *w)
@@ -321,13 +368,15 @@ int xlsxw_row_end(xlsxw *w)
     return SP_OK;
 }
 
-static const char CT_XML[] =
+static const char CT_HEAD[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
     "<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
     "<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
     "<Default Extension=\"xml\" ContentType=\"application/xml\"/>"
-    "<Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>"
-    "<Override PartName=\"/xl/worksheets/sheet1.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>"
+    "<Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>";
+static const char CT_SHEET[] =
+    "<Override PartName=\"/xl/worksheets/sheet%zu.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>";
+static const char CT_TAIL[] =
     "<Override PartName=\"/xl/styles.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml\"/>"
     "</Types>";
 static const char RELS_XML[] =
@@ -335,12 +384,14 @@ static const char RELS_XML[] =
     "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
     "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/>"
     "</Relationships>";
-static const char WB_RELS_XML[] =
+static const char WB_RELS_HEAD[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
-    "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
-    "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/>"
-    "<Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" Target=\"styles.xml\"/>"
-    "</Relationships>";
+    "<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">";
+/* the styles are rId1 so that sheet k is always rId(k+1) */
+static const char WB_RELS_STYLES[] =
+    "<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles\" Target=\"styles.xml\"/>";
+static const char WB_RELS_SHEET[] =
+    "<Relationship Id=\"rId%zu\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet%zu.xml\"/>";
 static const char STYLES_XML[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
     "<styleSheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">"
@@ -352,23 +403,45 @@ static const char STYLES_XML[] =
     "<cellStyles count=\"1\"><cellStyle name=\"Normal\" xfId=\"0\" builtinId=\"0\"/></cellStyles>"
     "</styleSheet>";
 
-/* The workbook part naming the one sheet. Caller frees. */
-static char *workbook_xml(const char *sheet, size_t *len)
+/* The sheet names in workbook order: the finished ones, then the current. */
+static const char *sheet_name_at(const xlsxw *w, size_t i)
 {
-    char *mem = NULL;
-    size_t n = 0;
-    FILE *m = open_memstream(&mem, &n);
-    if (!m) return NULL;
-    size_t units;
+    return i < w->ndone ? w->done_name[i] : w->sheet_name;
+}
+
+/* The workbook part naming every sheet, its relationships and the content
+ * types, each into a new buffer (caller frees). Returns 0 or -1. */
+static int workbook_parts(const xlsxw *w, char **wb, size_t *wblen, char **rels,
+                          size_t *relslen, char **ct, size_t *ctlen)
+{
+    size_t nsheets = w->ndone + 1, units;
+    FILE *m = open_memstream(wb, wblen);
+    if (!m) return -1;
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
           "<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" "
           "xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\">"
-          "<sheets><sheet name=\"", m);
-    put_text(m, sheet, strlen(sheet), &units);
-    fputs("\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>", m);
-    if (fclose(m) != 0) { free(mem); return NULL; }
-    *len = n;
-    return mem;
+          "<sheets>", m);
+    for (size_t i = 0; i < nsheets; i++) {
+        const char *name = sheet_name_at(w, i);
+        fputs("<sheet name=\"", m);
+        put_text(m, name, strlen(name), &units);
+        fprintf(m, "\" sheetId=\"%zu\" r:id=\"rId%zu\"/>", i + 1, i + 2);
+    }
+    fputs("</sheets></workbook>", m);
+    if (fclose(m) != 0) return -1;
+    m = open_memstream(rels, relslen);
+    if (!m) return -1;
+    fputs(WB_RELS_HEAD, m);
+    fputs(WB_RELS_STYLES, m);
+    for (size_t i = 0; i < nsheets; i++) fprintf(m, WB_RELS_SHEET, i + 2, i + 1);
+    fputs("</Relationships>", m);
+    if (fclose(m) != 0) return -1;
+    m = open_memstream(ct, ctlen);
+    if (!m) return -1;
+    fputs(CT_HEAD, m);
+    for (size_t i = 0; i < nsheets; i++) fprintf(m, CT_SHEET, i + 1);
+    fputs(CT_TAIL, m);
+    return fclose(m) != 0 ? -1 : 0;
 }
 
 /* Adds a part from memory that stays ours (it must live until zip_close). */
@@ -399,18 +472,37 @@ static int copy_to_stdout(xlsxw *w, const char *tmp)
     return SP_OK;
 }
 
+/* Hands one sheet's temporary file to libzip as xl/worksheets/sheetN.xml;
+ * libzip owns (and closes) the FILE from then on, so *f is set to NULL. */
+static int add_sheet(xlsxw *w, zip_t *za, FILE **f, size_t n)
+{
+    char part[64];
+    snprintf(part, sizeof part, "xl/worksheets/sheet%zu.xml", n);
+    rewind(*f);          /* libzip 1.7 reads from where the FILE stands */
+    zip_source_t *src = zip_source_filep(za, *f, 0, XW_TO_END);
+    if (src) *f = NULL;
+    if (!src || zip_file_add(za, part, src, ZIP_FL_ENC_UTF_8) < 0) {
+        if (src) zip_source_free(src);
+        return xw_fail(w, SP_EIO, "xlsx-write", "cannot assemble the workbook: %s",
+                       zip_strerror(za));
+    }
+    return SP_OK;
+}
+
 int xlsxw_close(xlsxw *w)
 {
     if (!w) return SP_EUSAGE;
     zip_t *za = NULL;
-    char *tmp_zip = NULL, *wb = NULL;
-    size_t wblen = 0;
+    char *tmp_zip = NULL, *wb = NULL, *rels = NULL, *ct = NULL;
+    size_t wblen = 0, relslen = 0, ctlen = 0;
     int to_stdout = strcmp(w->path, "-") == 0;
     if (!w->rc && w->in_row) xlsxw_row_end(w);
-    fputs("</sheetData></worksheet>", w->f);
-    if (fflush(w->f) != 0 || ferror(w->f))
-        xw_fail(w, SP_EIO, "xlsx-write", "writing the temporary sheet failed: %s",
-                strerror(errno));
+    if (w->f) {
+        fputs("</sheetData></worksheet>", w->f);
+        if (fflush(w->f) != 0 || ferror(w->f))
+            xw_fail(w, SP_EIO, "xlsx-write", "writing the temporary sheet failed: %s",
+                    strerror(errno));
+    }
     if (w->rc) goto done;
 
     const char *out = w->path;
@@ -427,25 +519,21 @@ int xlsxw_close(xlsxw *w)
         zip_error_fini(&ze);
         goto done;
     }
-    wb = workbook_xml(w->sheet_name, &wblen);
-    if (!wb) { xw_fail(w, SP_ENOMEM, "xlsx-write", "cannot build the workbook part"); goto done; }
-    if (add_buf(za, "[Content_Types].xml", CT_XML, sizeof CT_XML - 1) ||
+    if (workbook_parts(w, &wb, &wblen, &rels, &relslen, &ct, &ctlen)) {
+        xw_fail(w, SP_ENOMEM, "xlsx-write", "cannot build the workbook part");
+        goto done;
+    }
+    if (add_buf(za, "[Content_Types].xml", ct, ctlen) ||
         add_buf(za, "_rels/.rels", RELS_XML, sizeof RELS_XML - 1) ||
         add_buf(za, "xl/workbook.xml", wb, wblen) ||
-        add_buf(za, "xl/_rels/workbook.xml.rels", WB_RELS_XML, sizeof WB_RELS_XML - 1) ||
+        add_buf(za, "xl/_rels/workbook.xml.rels", rels, relslen) ||
         add_buf(za, "xl/styles.xml", STYLES_XML, sizeof STYLES_XML - 1)) {
         xw_fail(w, SP_EIO, "xlsx-write", "cannot assemble the workbook: %s", zip_strerror(za));
         goto done;
     }
-    /* libzip takes the FILE and closes it, whatever happens next */
-    rewind(w->f);        /* libzip 1.7 reads from where the FILE stands */
-    zip_source_t *sheet = zip_source_filep(za, w->f, 0, XW_TO_END);
-    if (sheet) w->f = NULL;
-    if (!sheet || zip_file_add(za, "xl/worksheets/sheet1.xml", sheet, ZIP_FL_ENC_UTF_8) < 0) {
-        if (sheet) zip_source_free(sheet);
-        xw_fail(w, SP_EIO, "xlsx-write", "cannot assemble the workbook: %s", zip_strerror(za));
-        goto done;
-    }
+    for (size_t i = 0; i < w->ndone; i++)
+        if (add_sheet(w, za, &w->done_f[i], i + 1) != SP_OK) goto done;
+    if (add_sheet(w, za, &w->f, w->ndone + 1) != SP_OK) goto done;
     if (zip_close(za) != 0) {
         xw_fail(w, SP_EIO, "xlsx-write", "cannot write %s: %s", out, zip_strerror(za));
         goto done;
@@ -455,8 +543,16 @@ int xlsxw_close(xlsxw *w)
 done:
     if (za) zip_discard(za);
     free(wb);
+    free(rels);
+    free(ct);
     if (tmp_zip) { unlink(tmp_zip); free(tmp_zip); }
     if (w->f) fclose(w->f);
+    for (size_t i = 0; i < w->ndone; i++) {
+        if (w->done_f[i]) fclose(w->done_f[i]);
+        free(w->done_name[i]);
+    }
+    free(w->done_f);
+    free(w->done_name);
     int rc = w->rc;
     free(w->path);
     free(w->sheet_name);

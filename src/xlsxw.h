@@ -1,5 +1,5 @@
-/* xlsxw.h -- a streaming XLSX writer: one sheet, any number of rows, in
- * constant memory.
+/* xlsxw.h -- a streaming XLSX writer: one sheet (or several, one after
+ * another: xlsxw_sheet_add), any number of rows, in constant memory.
  *
  * The sheet XML goes to a private temporary file (created 0600 next to the
  * output and unlinked at once, so a crash leaves nothing behind);
@@ -31,6 +31,11 @@ typedef struct xlsxw xlsxw;
 /* sheet_name: NULL or "" gives "Sheet1"; characters Excel forbids in a
  * sheet name ([]:*?/\) become '_' and it is cut to 31 characters. */
 int xlsxw_open(xlsxw **w, const char *path, const char *sheet_name, sp_err *err);
+/* Finishes the current sheet and starts a new one named sheet_name (same
+ * cleaning as xlsxw_open); later rows go to it. Sheets appear in the
+ * workbook in the order they were started. Two names equal but for case
+ * fail with SP_EUSAGE (Excel refuses them); at most 254 sheets. */
+int xlsxw_sheet_add(xlsxw *w, const char *sheet_name);
 int xlsxw_row_begin(xlsxw *w);
 int xlsxw_cell_str(xlsxw *w, const char *s, size_t n);
 int xlsxw_cell_num(xlsxw *w, double v);
