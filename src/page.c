@@ -1546,7 +1546,12 @@ static void head(pw *w, const char *title)
     out(w, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
     esc(w, title);
-    outf(w, "</title>\n<link rel=\"icon\" href=\"data:,\">\n<link rel=\"stylesheet\" href=\"%s\">\n</head>\n<body>\n",
+    out(w, "</title>\n");
+    /* served pages name an empty icon so browsers don't ask the server for
+     * /favicon.ico; a report opened from disk needs none (and has no link
+     * that is not a file of its own) */
+    if (!w->pc->static_mode) out(w, "<link rel=\"icon\" href=\"data:,\">\n");
+    outf(w, "<link rel=\"stylesheet\" href=\"%s\">\n</head>\n<body>\n",
          w->pc->static_mode ? "app.css" : "/static/app.css");
 }
 
