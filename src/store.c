@@ -45,6 +45,23 @@ static const char *const migrations[] = {
     " field TEXT NOT NULL,"
     " value TEXT NOT NULL,"
     " PRIMARY KEY (record_id, field, value)) WITHOUT ROWID, STRICT;",
+    /* 2: the append-only, hash-chained audit log (audit.c, docs/audit.md).
+     * The triggers refuse every UPDATE and DELETE; the keyed hash chain
+     * detects what a person who drops them changes anyway. */
+    "CREATE TABLE audit("
+    " seq INTEGER PRIMARY KEY,"
+    " at TEXT NOT NULL,"
+    " actor TEXT NOT NULL,"
+    " org_id INTEGER,"
+    " action TEXT NOT NULL,"
+    " target TEXT, remote TEXT, detail TEXT,"
+    " prev_hash BLOB NOT NULL,"
+    " hash BLOB NOT NULL) STRICT;"
+    "CREATE INDEX audit_at ON audit(at);"
+    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: entries cannot be changed'); END;"
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
+    " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: entries cannot be deleted'); END;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -2759,4 +2776,328 @@ done:
     sp_buf_free(&sql);
     sp_buf_free(&where);
     return rc;
+}
+
+/* ============================================================ audit, backup
+ * (docs/audit.md) -- the audit log's rows and the online backup. The
+ * hashing is audit.c's; here rows and pages only move. */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int store_in_transaction(sp_store *s)
+{
+    return !sqlite3_get_autocommit(s->db);
+}
+
+int store_audit_head(sp_store *s, long long *seq, unsigned char hash[STORE_HASH_LEN])
+{
+    sqlite3_stmt *st = NULL;
+    *seq = 0;
+    memset(hash, 0, STORE_HASH_LEN);
+    int rc = prep(s, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", &st);
+    if (rc) return rc;
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        *seq = sqlite3_column_int64(st, 0);
+        const void *h = sqlite3_column_blob(st, 1);
+        int n = sqlite3_column_bytes(st, 1);
+        if (h) memcpy(hash, h, n < STORE_HASH_LEN ? (size_t)n : STORE_HASH_LEN);
+    } else if (r != SQLITE_DONE) {
+        rc = dberr(s, "reading the audit log");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_audit_insert(sp_store *s, const sp_audit_row *r)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(s, "INSERT INTO audit(seq, at, actor, org_id, action, target, remote, detail,"
+                     " prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, r->seq);
+    bind_text_or_null(st, 2, r->at);
+    bind_text_or_null(st, 3, r->actor);
+    if (r->org_id) sqlite3_bind_int64(st, 4, r->org_id);
+    else sqlite3_bind_null(st, 4);
+    bind_text_or_null(st, 5, r->action);
+    bind_text_or_null(st, 6, r->target);
+    bind_text_or_null(st, 7, r->remote);
+    bind_text_or_null(st, 8, r->detail);
+    sqlite3_bind_blob(st, 9, r->prev_hash, STORE_HASH_LEN, SQLITE_TRANSIENT);
+    sqlite3_bind_blob(st, 10, r->hash, STORE_HASH_LEN, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = dberr(s, "writing the audit log");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_audit_scan(sp_store *s, const sp_audit_query *q, store_audit_cb cb, void *ud)
+{
+    sqlite3_stmt *st = NULL;
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT seq, at, actor, org_id, action, target, remote, detail, prev_hash, hash"
+             " FROM audit WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR action = ?2)"
+             " ORDER BY seq %s LIMIT ?3", q && q->newest_first ? "DESC" : "ASC");
+    int rc = prep(s, sql, &st);
+    if (rc) return rc;
+    bind_text_or_null(st, 1, q ? q->since : NULL);
+    bind_text_or_null(st, 2, q ? q->action : NULL);
+    sqlite3_bind_int64(st, 3, q && q->limit > 0 ? q->limit : -1);
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        sp_audit_row row;
+        memset(&row, 0, sizeof row);
+        row.seq = sqlite3_column_int64(st, 0);
+        row.at = (const char *)sqlite3_column_text(st, 1);
+        row.actor = (const char *)sqlite3_column_text(st, 2);
+        row.org_id = sqlite3_column_int64(st, 3);
+        row.action = (const char *)sqlite3_column_text(st, 4);
+        row.target = (const char *)sqlite3_column_text(st, 5);
+        row.remote = (const char *)sqlite3_column_text(st, 6);
+        row.detail = (const char *)sqlite3_column_text(st, 7);
+        for (int k = 0; k < 2; k++) {
+            const void *h = sqlite3_column_blob(st, 8 + k);
+            int n = sqlite3_column_bytes(st, 8 + k);
+            unsigned char *dst = k ? row.hash : row.prev_hash;
+            if (h && n > 0) memcpy(dst, h, n < STORE_HASH_LEN ? (size_t)n : STORE_HASH_LEN);
+            if (k) row.hash_len = n;
+            else row.prev_len = n;
+        }
+        if ((rc = cb(&row, ud)) != 0) break;
+    }
+    if (rc == 0 && r != SQLITE_DONE) rc = dberr(s, "reading the audit log");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* fsyncs a file, or the directory holding it (dir = 1). */
+static int fsync_path(const char *path, int dir)
+{
+    int fd;
+    if (dir) {
+        const char *slash = strrchr(path, '/');
+        char *d = slash ? sp_xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
+                        : sp_xstrdup(".");
+        fd = open(d, O_RDONLY | O_DIRECTORY);
+        free(d);
+    } else {
+        fd = open(path, O_RDONLY);
+    }
+    if (fd < 0) return -1;
+    int r = fsync(fd);
+    close(fd);
+    return r;
+}
+
+static void unlink_db(const char *path)
+{
+    static const char *const sfx[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof sfx / sizeof sfx[0]; i++) {
+        char *p = sqlite3_mprintf("%s%s", path, sfx[i]);
+        if (p) unlink(p);
+        sqlite3_free(p);
+    }
+}
+
+/* Runs the backup from src to the (new) database file at `to`: a few pages
+ * a step with a short sleep between, so the server's readers and a writer
+ * get the lock in between. A write through another connection restarts
+ * the copy; after a few restarts the rest is copied in one step (one read
+ * transaction: in WAL mode it does not block writers). The destination is
+ * closed in rollback-journal mode so that it is one self-contained file. */
+static int backup_copy(sqlite3 *src, const char *to, char *msg, size_t msgsz)
+{
+    sqlite3 *dst = NULL;
+    int rc = SP_OK;
+    unlink_db(to);
+    if (sqlite3_open_v2(to, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        snprintf(msg, msgsz, "cannot create %s: %s", to, dst ? sqlite3_errmsg(dst) : "out of memory");
+        rc = SP_EIO;
+        goto done;
+    }
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+    if (!b) {
+        snprintf(msg, msgsz, "cannot start the backup: %s", sqlite3_errmsg(dst));
+        rc = SP_EDB;
+        goto done;
+    }
+    int r, restarts = 0, last_remaining = -1;
+    struct timespec nap = {0, 5 * 1000 * 1000};
+    for (;;) {
+        r = sqlite3_backup_step(b, restarts >= 3 ? -1 : 256);
+        if (r == SQLITE_DONE) break;
+        if (r != SQLITE_OK && r != SQLITE_BUSY && r != SQLITE_LOCKED) break;
+        int rem = sqlite3_backup_remaining(b);
+        if (last_remaining >= 0 && rem > last_remaining) restarts++;
+        last_remaining = rem;
+        nanosleep(&nap, NULL);
+    }
+    if (sqlite3_backup_finish(b) != SQLITE_OK || r != SQLITE_DONE) {
+        snprintf(msg, msgsz, "the backup failed: %s", sqlite3_errmsg(dst));
+        rc = SP_EDB;
+        goto done;
+    }
+    char *e = NULL;
+    if (sqlite3_exec(dst, "PRAGMA journal_mode = DELETE", NULL, NULL, &e) != SQLITE_OK) {
+        snprintf(msg, msgsz, "cannot finish the copy: %s", e ? e : sqlite3_errmsg(dst));
+        sqlite3_free(e);
+        rc = SP_EDB;
+    }
+done:
+    if (dst && sqlite3_close(dst) != SQLITE_OK && rc == SP_OK) {
+        snprintf(msg, msgsz, "cannot close the copy");
+        rc = SP_EDB;
+    }
+    if (rc == SP_OK && fsync_path(to, 0) != 0) {
+        snprintf(msg, msgsz, "cannot sync %s: %s", to, strerror(errno));
+        rc = SP_EIO;
+    }
+    if (rc != SP_OK) unlink_db(to);
+    return rc;
+}
+
+/* One value from a query on a raw connection; -1 when it failed. */
+static int raw_text(sqlite3 *db, const char *sql, char *out, size_t outsz, char *msg, size_t msgsz)
+{
+    sqlite3_stmt *st = NULL;
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(msg, msgsz, "%s", sqlite3_errmsg(db));
+        return -1;
+    }
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(out, outsz, "%s", t ? (const char *)t : "");
+    }
+    int ok = r == SQLITE_ROW || r == SQLITE_DONE;
+    if (!ok) snprintf(msg, msgsz, "%s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return ok ? 0 : -1;
+}
+
+int store_backup_check(const char *path, store_backup_info *info, sp_err *err)
+{
+    sqlite3 *db = NULL;
+    char val[256], msg[MSG_MAX];
+    int rc = SP_OK;
+    struct stat sb;
+    memset(info, 0, sizeof *info);
+    if (stat(path, &sb) != 0)
+        return sp_err_add(err, path, 0, NULL, NULL, 0, "no-file", "cannot read it: %s", strerror(errno));
+    if (!S_ISREG(sb.st_mode))
+        return sp_err_add(err, path, 0, NULL, NULL, 0, "not-a-hub", "not a regular file");
+    info->bytes = (long long)sb.st_size;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        rc = sp_err_add(err, path, 0, NULL, NULL, 0, "not-a-hub", "cannot open it: %s",
+                        db ? sqlite3_errmsg(db) : "out of memory");
+        goto done;
+    }
+    if (raw_text(db, "PRAGMA user_version", val, sizeof val, msg, sizeof msg)) {
+        rc = sp_err_add(err, path, 0, NULL, NULL, 0, "not-a-hub",
+                        "not a spotlight hub (not an SQLite database: %s)", msg);
+        goto done;
+    }
+    info->schema = atoi(val);
+    if (info->schema < 1 || info->schema > NMIGRATIONS) {
+        rc = sp_err_add(err, path, 0, NULL, NULL, 0, "not-a-hub",
+                        info->schema < 1 ? "not a spotlight hub (an SQLite database without the hub's schema)"
+                                         : "made by a newer spotlight (schema version %d; this program "
+                                           "knows up to %d)", info->schema, NMIGRATIONS);
+        goto done;
+    }
+    if (raw_text(db, "PRAGMA integrity_check(20)", val, sizeof val, msg, sizeof msg) ||
+        strcmp(val, "ok") != 0) {
+        rc = sp_err_add(err, path, 0, NULL, NULL, 0, "corrupt",
+                        "the database is damaged (integrity_check: %s)", val[0] ? val : msg);
+        goto done;
+    }
+    if (raw_text(db, "SELECT count(*) FROM record", val, sizeof val, msg, sizeof msg) ||
+        raw_text(db, "SELECT count(*) FROM meta WHERE key = 'codebook_version'", val + 128, 128, msg,
+                 sizeof msg)) {
+        rc = sp_err_add(err, path, 0, NULL, NULL, 0, "not-a-hub",
+                        "not a spotlight hub (the hub's tables are missing: %s)", msg);
+        goto done;
+    }
+    info->records = atoll(val);
+done:
+    if (db) sqlite3_close(db);
+    return rc;
+}
+
+int store_backup_to(sp_store *s, const char *path, int force, store_backup_info *info, sp_err *err)
+{
+    char msg[MSG_MAX];
+    memset(info, 0, sizeof *info);
+    if (!force && access(path, F_OK) == 0)
+        return sp_err_add(err, path, 0, NULL, NULL, 0, "exists",
+                          "the file exists; nothing was written (use --force to replace it)"),
+               SP_EEXIST;
+    char *tmp = sqlite3_mprintf("%s.tmp", path);
+    if (!tmp) return SP_ENOMEM;
+    int rc = backup_copy(s->db, tmp, msg, sizeof msg);
+    if (rc) {
+        sp_err_add(err, path, 0, NULL, NULL, 0, "backup", "%s", msg);
+    } else if ((rc = store_backup_check(tmp, info, err)) != SP_OK) {
+        sp_err_add(err, path, 0, NULL, NULL, 0, "backup", "the copy failed its check; nothing was kept");
+        unlink_db(tmp);
+    } else if (rename(tmp, path) != 0) {
+        rc = sp_err_add(err, path, 0, NULL, NULL, 0, "backup", "cannot rename %s to it: %s", tmp,
+                        strerror(errno));
+        rc = SP_EIO;
+        unlink_db(tmp);
+    } else {
+        fsync_path(path, 1);
+    }
+    sqlite3_free(tmp);
+    return rc;
+}
+
+int store_restore_copy(const char *from, const char *to, sp_err *err)
+{
+    sqlite3 *src = NULL;
+    char msg[MSG_MAX];
+    int rc = SP_OK;
+    if (sqlite3_open_v2(from, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        rc = sp_err_add(err, from, 0, NULL, NULL, 0, "restore", "cannot open it: %s",
+                        src ? sqlite3_errmsg(src) : "out of memory");
+        rc = SP_EIO;
+    } else if ((rc = backup_copy(src, to, msg, sizeof msg)) != SP_OK) {
+        sp_err_add(err, from, 0, NULL, NULL, 0, "restore", "%s", msg);
+    }
+    if (src) sqlite3_close(src);
+    return rc;
+}
+
+int store_restore_install(const char *tmp, const char *hub, sp_err *err)
+{
+    if (access(hub, F_OK) == 0) {
+        sqlite3 *db = NULL;
+        if (sqlite3_open_v2(hub, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK) {
+            sqlite3_busy_timeout(db, 2000);
+            sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+        }
+        if (db) sqlite3_close(db);
+        for (int i = 0; i < 2; i++) {
+            char *p = sqlite3_mprintf("%s%s", hub, i ? "-shm" : "-wal");
+            int there = p && access(p, F_OK) == 0;
+            sqlite3_free(p);
+            if (there)
+                return sp_err_add(err, hub, 0, NULL, NULL, 0, "hub-in-use",
+                                  "the hub is open in another process (a running `spotlight serve`?); "
+                                  "stop it and restore again: nothing was changed"),
+                       SP_EEXIST;
+        }
+    }
+    if (rename(tmp, hub) != 0)
+        return sp_err_add(err, hub, 0, NULL, NULL, 0, "restore", "cannot rename %s to it: %s", tmp,
+                          strerror(errno)),
+               SP_EIO;
+    fsync_path(hub, 1);
+    return SP_OK;
 }

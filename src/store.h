@@ -165,4 +165,114 @@ typedef struct store_cube_stats {
 } store_cube_stats;
 int store_cube_info(sp_store *s, store_cube_stats *out);
 
+/* ---- audit log and backup (docs/audit.md). The hashing and the rules
+ * are audit.c's; these only move rows and pages. */
+#define STORE_HASH_LEN 32
+typedef struct sp_audit_row {
+    long long seq;
+    const char *at, *actor;
+    long long org_id;          /* 0: none */
+    const char *action, *target, *remote, *detail;   /* NULL: none */
+    unsigned char prev_hash[STORE_HASH_LEN], hash[STORE_HASH_LEN];
+    int hash_len, prev_len;    /* as stored (32 unless tampered with) */
+} sp_audit_row;
+/* Is a transaction open on this handle? */
+int store_in_transaction(sp_store *s);
+/* The last entry's seq and hash (seq 0 and zero hash for an empty log). */
+int store_audit_head(sp_store *s, long long *seq, unsigned char hash[STORE_HASH_LEN]);
+/* Inserts one entry exactly as given (the caller computed the hash). */
+int store_audit_insert(sp_store *s, const sp_audit_row *r);
+/* Entries in seq order (newest first with `newest_first`), optionally only
+ * from `since` (an ISO date or time, compared as text) and of `action`, at
+ * most `limit` (0: all). The row is valid during the call; cb returns
+ * nonzero to stop (that value is returned). */
+typedef struct sp_audit_query {
+    const char *since, *action;
+    long long limit;
+    int newest_first;
+} sp_audit_query;
+typedef int (*store_audit_cb)(const sp_audit_row *r, void *ud);
+int store_audit_scan(sp_store *s, const sp_audit_query *q, store_audit_cb cb, void *ud);
+
+typedef struct store_backup_info {
+    long long bytes;           /* size of the file */
+    long long records;         /* rows in record */
+    int schema;                /* PRAGMA user_version */
+} store_backup_info;
+/* Copies the open hub to `path` with SQLite's online backup API, a few
+ * pages per step with short sleeps so that a running server and writers
+ * are not held up; writes path.tmp, fsyncs, renames. Refuses (SP_EEXIST)
+ * an existing path unless `force`. Then checks the copy (store_backup_check). */
+int store_backup_to(sp_store *s, const char *path, int force, store_backup_info *info,
+                    sp_err *err);
+/* Read-only checks of a file that should be a spotlight hub: SQLite,
+ * integrity_check ok, a known schema version, the hub's tables. SP_EINPUT
+ * with a sentence in err when it is not. */
+int store_backup_check(const char *path, store_backup_info *info, sp_err *err);
+/* Copies the hub at `from` (read-only) to `to` with the backup API (to is
+ * replaced; fsynced). The caller checks the copy, then installs it with
+ * store_restore_install. */
+int store_restore_copy(const char *from, const char *to, sp_err *err);
+/* Renames `tmp` over `hub`. When hub exists its WAL is checkpointed first;
+ * if another process still has it open (its -wal or -shm remain), refuses
+ * with SP_EEXIST: a stale WAL would be replayed into the restored file. */
+int store_restore_install(const char *tmp, const char *hub, sp_err *err);
+
+/* ---- accounts, API tokens, sessions and login throttling (auth.c,
+ * docs/auth.md). Times are Unix seconds (0: never); hashes are the
+ * STORE_AUTH_HASH_LEN-byte keyed hashes auth.c computed: no secret value
+ * reaches the store. */
+#define STORE_AUTH_HASH_LEN 32
+typedef struct sp_account {
+    long long id, org_id;
+    char *email, *org_name, *role, *pwhash;
+    int disabled;
+    long long created;
+} sp_account;
+void store_account_free(sp_account *a);
+/* SP_EEXIST if the email (case-insensitive) is taken. */
+int store_account_add(sp_store *s, const char *email, long long org_id, const char *role,
+                      const char *pwhash, long long created, long long *id);
+/* By email when it is not NULL, else by id; SP_EOF if none. */
+int store_account_find(sp_store *s, const char *email, long long id, sp_account *out);
+int store_account_list(sp_store *s, sp_account **out, size_t *n);
+/* SP_EOF if no such account. */
+int store_account_set_disabled(sp_store *s, long long id, int disabled);
+int store_account_set_pwhash(sp_store *s, long long id, const char *pwhash);
+
+typedef struct sp_token_row {
+    long long id, account_id;
+    char *email, *name;
+    long long created, last_used, revoked;
+} sp_token_row;
+void store_token_free(sp_token_row *t);
+int store_token_add(sp_store *s, long long account_id, const char *name,
+                    const unsigned char hash[STORE_AUTH_HASH_LEN], long long created, long long *id);
+/* A token that is not revoked; SP_EOF if none. */
+int store_token_lookup(sp_store *s, const unsigned char hash[STORE_AUTH_HASH_LEN], long long *id,
+                       long long *account_id);
+int store_token_touch(sp_store *s, long long id, long long now);
+/* SP_EOF if there is no such token or it is already revoked. */
+int store_token_revoke(sp_store *s, long long id, long long now);
+int store_token_list(sp_store *s, sp_token_row **out, size_t *n);
+
+int store_session_add(sp_store *s, const unsigned char hash[STORE_AUTH_HASH_LEN],
+                      long long account_id, long long now);
+/* SP_EOF if none. */
+int store_session_get(sp_store *s, const unsigned char hash[STORE_AUTH_HASH_LEN],
+                      long long *account_id, long long *created, long long *last_seen);
+int store_session_touch(sp_store *s, const unsigned char hash[STORE_AUTH_HASH_LEN], long long now);
+int store_session_delete(sp_store *s, const unsigned char hash[STORE_AUTH_HASH_LEN]);
+int store_session_delete_account(sp_store *s, long long account_id);
+/* Deletes sessions created before `created_before` or last seen before
+ * `seen_before`. */
+int store_session_prune(sp_store *s, long long created_before, long long seen_before);
+
+/* Failed-login counters by hashed key (0 and 0 when none). */
+int store_throttle_get(sp_store *s, const unsigned char key[STORE_AUTH_HASH_LEN],
+                       long long *failures, long long *last_failure);
+int store_throttle_fail(sp_store *s, const unsigned char key[STORE_AUTH_HASH_LEN], long long now);
+int store_throttle_clear(sp_store *s, const unsigned char key[STORE_AUTH_HASH_LEN]);
+int store_throttle_prune(sp_store *s, long long before);
+
 #endif
