@@ -14,6 +14,8 @@
 #include "serve.h"
 #include "stats.h"
 #include "store.h"
+#include "template.h"
+#include "xlsform.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -690,6 +692,68 @@ static int cmd_config(const char *db, int argc, char **argv)
     return rc;
 }
 
+/* ------------------------------------------------------------ forms */
+
+/* spotlight xlsform --out FORM.xlsx: the codebook as a KoboToolbox/ODK form. */
+static int cmd_xlsform(const char *db, int argc, char **argv)
+{
+    const char *out = NULL;
+    opt opts[] = {{"--out", 1, &out, NULL}, {NULL, 0, NULL, NULL}};
+    char *pos[4];
+    int npos, rc;
+    (void)db;
+    if (argc > 4) return EXIT_USAGE;
+    if ((rc = parse_opts("xlsform", argc, argv, opts, pos, &npos, NULL, NULL))) return rc;
+    if (npos || !out || !*out) {
+        fprintf(stderr, "usage: spotlight xlsform --out FORM.xlsx (- for standard output)\n");
+        return EXIT_USAGE;
+    }
+    hub h;
+    if ((rc = hub_open(&h, NULL, 0))) return rc;
+    sp_err err;
+    sp_err_init(&err);
+    int r = xlsform_write(h.cb, out, &err);
+    if (r) rc = report_err("xlsform", &err, r);
+    else if (strcmp(out, "-") != 0)
+        fprintf(stderr, "wrote the XLSForm of codebook %s to %s\n", h.cb->version, out);
+    sp_err_free(&err);
+    hub_close(&h);
+    return rc;
+}
+
+/* spotlight template --format csv|xlsx --out FILE: a blank data-entry file. */
+static int cmd_template(const char *db, int argc, char **argv)
+{
+    const char *out = NULL, *format = NULL;
+    opt opts[] = {{"--out", 1, &out, NULL}, {"--format", 1, &format, NULL},
+                  {NULL, 0, NULL, NULL}};
+    char *pos[6];
+    int npos, rc;
+    (void)db;
+    if (argc > 6) return EXIT_USAGE;
+    if ((rc = parse_opts("template", argc, argv, opts, pos, &npos, NULL, NULL))) return rc;
+    template_format tf;
+    if (!format || strcmp(format, "csv") == 0) tf = TEMPLATE_CSV;
+    else if (strcmp(format, "xlsx") == 0) tf = TEMPLATE_XLSX;
+    else {
+        fprintf(stderr, "spotlight template: --format is csv or xlsx, not '%s'\n", format);
+        return EXIT_USAGE;
+    }
+    if (npos || !out || !*out) {
+        fprintf(stderr, "usage: spotlight template [--format csv|xlsx] --out FILE (- for standard output)\n");
+        return EXIT_USAGE;
+    }
+    hub h;
+    if ((rc = hub_open(&h, NULL, 0))) return rc;
+    sp_err err;
+    sp_err_init(&err);
+    int r = template_write(h.cb, tf, out, &err);
+    if (r) rc = report_err("template", &err, r);
+    sp_err_free(&err);
+    hub_close(&h);
+    return rc;
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 static int cmd_help(const char *db, int argc, char **argv);
@@ -769,6 +833,17 @@ static const command commands[] = {
      "appears as \"<k\", and secondary suppression protects it (docs/privacy.md).\n"},
     {"codebook", cmd_codebook, "show the data standard",
      "spotlight codebook [--markdown | --json]\n"},
+    {"xlsform", cmd_xlsform, "write the codebook as an XLSForm for KoboToolbox / ODK",
+     "spotlight xlsform --out FORM.xlsx\n\n"
+     "Writes the standard's data-collection form (sheets survey, choices,\n"
+     "settings; version = codebook version). Upload it to KoboToolbox or ODK\n"
+     "Central; import its exports unchanged with --mapping kobo\n"
+     "(docs/xlsform.md).\n"},
+    {"template", cmd_template, "write a blank CSV or XLSX template to fill in",
+     "spotlight template [--format csv|xlsx] --out FILE\n\n"
+     "CSV: the header row of every column import reads. XLSX: the same header\n"
+     "in sheet records, plus sheet help (one row per column: label, type,\n"
+     "allowed values, help, required) and sheet values (codes and labels).\n"},
     {"help", cmd_help, "help on a command", "spotlight help [COMMAND]\n"},
     {"version", cmd_version, "print the version", "spotlight version\n"},
 };
