@@ -171,6 +171,43 @@ static int hub_key(sp_store *s, int create, unsigned char key[32])
     return SP_OK;
 }
 
+/* ------------------------------------------------------------ detail */
+
+static void detail_key(sp_buf *b, const char *key)
+{
+    sp_buf_adds(b, b->len ? "," : "{");
+    sp_buf_printf(b, "\"%s\":", key);
+}
+
+void audit_detail_str(sp_buf *b, const char *key, const char *val)
+{
+    detail_key(b, key);
+    if (!val) {
+        sp_buf_adds(b, "null");
+        return;
+    }
+    char *c = clean_dup(val, AUDIT_TEXT_MAX);
+    sp_buf_addc(b, '"');
+    for (const char *p = c; *p; p++) {
+        if (*p == '"' || *p == '\\') sp_buf_addc(b, '\\');
+        sp_buf_addc(b, *p);
+    }
+    sp_buf_addc(b, '"');
+    free(c);
+}
+
+void audit_detail_int(sp_buf *b, const char *key, long long val)
+{
+    detail_key(b, key);
+    sp_buf_printf(b, "%lld", val);
+}
+
+const char *audit_detail_end(sp_buf *b)
+{
+    sp_buf_adds(b, b->len ? "}" : "{}");
+    return b->data;
+}
+
 /* ------------------------------------------------------------ append */
 
 int audit_append(sp_store *s, const char *actor, long long org_id, const char *action,

@@ -37,6 +37,14 @@ const char *audit_context_actor(void);   /* "anonymous" when unset */
 int audit_append(sp_store *s, const char *actor, long long org_id, const char *action,
                  const char *target, const char *remote, const char *detail_json);
 
+/* A detail object built key by key in b (sp_buf_init'd by the caller,
+ * cap >= 64): values are cleaned like every text (invalid UTF-8 and control
+ * characters become '?') and escaped; audit_detail_end closes the object
+ * and returns b->data ("{}" when nothing was added). */
+void audit_detail_str(sp_buf *b, const char *key, const char *val);
+void audit_detail_int(sp_buf *b, const char *key, long long val);
+const char *audit_detail_end(sp_buf *b);
+
 /* What audit_verify found. */
 typedef struct audit_report {
     long long count;           /* entries read */

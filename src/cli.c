@@ -3,6 +3,7 @@
  * table-driven parser so that every command says the same things the same
  * way about a wrong command line. */
 #include "cli.h"
+#include "audit.h"
 #include "codebook.h"
 #include "demo.h"
 #include "embed.h"
@@ -18,6 +19,7 @@
 #include "xlsform.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +223,53 @@ static int cmd_init(const char *db, int argc, char **argv)
     return rc;
 }
 
+/* ------------------------------------------------------------ audit helpers */
+
+/* An import that stored nothing is recorded too (who tried what). */
+static void audit_refused_upload(sp_store *s, const char *org, const char *file, int r,
+                                 const sp_err *err, const import_result *res)
+{
+    sp_buf d;
+    sp_buf_init(&d, 16384);
+    audit_detail_str(&d, "org", org);
+    audit_detail_str(&d, "sha256", res->sha256[0] ? res->sha256 : NULL);
+    audit_detail_str(&d, "result", sp_rc_str(r));
+    audit_detail_int(&d, "errors", (long long)err->count);
+    audit_detail_str(&d, "first_error", err->n ? err->items[0].message : NULL);
+    if (audit_append(s, NULL, 0, "upload_refused", file, NULL, audit_detail_end(&d)))
+        fprintf(stderr, "spotlight import: could not write the audit log: %s\n", store_errmsg(s));
+    sp_buf_free(&d);
+}
+
+static int audit_org(sp_store *s, const char *action, long long id, const char *name,
+                     const char *country)
+{
+    sp_buf d;
+    sp_buf_init(&d, 4096);
+    audit_detail_str(&d, "country", country);
+    int r = audit_append(s, NULL, id, action, name, NULL, audit_detail_end(&d));
+    sp_buf_free(&d);
+    return r;
+}
+
+static int audit_export(sp_store *s, const char *format, const char *mapping, int sensitive,
+                        const char *out_path, int nfilt, char **filt)
+{
+    sp_buf d, f;
+    sp_buf_init(&d, 16384);
+    sp_buf_init(&f, 4096);
+    for (int i = 0; i < nfilt; i++) sp_buf_printf(&f, "%s%s", i ? " " : "", filt[i]);
+    audit_detail_str(&d, "format", format);
+    audit_detail_str(&d, "mapping", mapping);
+    audit_detail_int(&d, "include_sensitive", sensitive);
+    audit_detail_str(&d, "filter", f.data);
+    int r = audit_append(s, NULL, 0, "export", strcmp(out_path, "-") == 0 ? "(standard output)" : out_path,
+                         NULL, audit_detail_end(&d));
+    sp_buf_free(&d);
+    sp_buf_free(&f);
+    return r;
+}
+
 /* ------------------------------------------------------------ import */
 
 static int cmd_import(const char *db, int argc, char **argv)
@@ -258,6 +307,7 @@ static int cmd_import(const char *db, int argc, char **argv)
     hub h;
     if ((rc = hub_open(&h, db, 0))) goto out;
     import_opts io = {org, mapping, sheet, fmt, dry, replace, !quiet && isatty(2), 0};
+    audit_context_cli();
     for (int i = 0; i < npos; i++) {
         sp_err err;
         import_result res;
@@ -275,6 +325,7 @@ static int cmd_import(const char *db, int argc, char **argv)
             if (r == SP_EINPUT || r == SP_ELIMIT)
                 fprintf(stderr, "%s: refused: %zu error%s in %lld rows; nothing was stored\n", pos[i],
                         err.count, err.count == 1 ? "" : "s", res.rows);
+            if (!dry) audit_refused_upload(h.store, org, pos[i], r, &err, &res);
             if (rc != EXIT_OTHER)
                 rc = (r == SP_EINPUT || r == SP_EEXIST || r == SP_ELIMIT) ? EXIT_REFUSED : EXIT_OTHER;
         }
@@ -327,7 +378,12 @@ static int cmd_org(const char *db, int argc, char **argv)
             rc = EXIT_USAGE;
             goto out;
         }
-        int r = store_org_add(h.store, name, gc ? gc->alpha2 : NULL, &id);
+        audit_context_cli();
+        int r = store_begin(h.store);
+        if (r == SP_OK) r = store_org_add(h.store, name, gc ? gc->alpha2 : NULL, &id);
+        if (r == SP_OK) r = audit_org(h.store, "org_add", id, name, gc ? gc->alpha2 : NULL);
+        if (r == SP_OK) r = store_commit(h.store);
+        if (r != SP_OK) store_rollback(h.store);
         if (r == SP_EEXIST) {
             fprintf(stderr, "spotlight org add: '%s' already exists\n", name);
             rc = EXIT_REFUSED;
@@ -346,7 +402,13 @@ static int cmd_org(const char *db, int argc, char **argv)
             rc = EXIT_REFUSED;
             goto out;
         }
-        if (store_org_set_country(h.store, o.id, gc->alpha2)) {
+        audit_context_cli();
+        int r = store_begin(h.store);
+        if (r == SP_OK) r = store_org_set_country(h.store, o.id, gc->alpha2);
+        if (r == SP_OK) r = audit_org(h.store, "org_set_country", o.id, o.name, gc->alpha2);
+        if (r == SP_OK) r = store_commit(h.store);
+        if (r != SP_OK) store_rollback(h.store);
+        if (r) {
             fprintf(stderr, "spotlight org set-country: %s\n", store_errmsg(h.store));
             rc = EXIT_OTHER;
         } else {
@@ -534,6 +596,13 @@ static int cmd_export(const char *db, int argc, char **argv)
     if (stats_filter_parse(&sf, h.cb, nfilt, filt, &err)) {
         sp_err_print(&err, stderr);
         rc = EXIT_USAGE;
+        goto out;
+    }
+    audit_context_cli();
+    if (audit_export(h.store, format, mapping, sensitive, out_path, nfilt, filt)) {
+        fprintf(stderr, "spotlight export: cannot write the audit log, so nothing is exported: %s\n",
+                store_errmsg(h.store));
+        rc = EXIT_OTHER;
         goto out;
     }
     int r = export_records(h.store, h.cb, &sf.f, fmt, mapping, sensitive, out_path, &err);
@@ -754,6 +823,230 @@ static int cmd_template(const char *db, int argc, char **argv)
     return rc;
 }
 
+/* ------------------------------------------------------------ audit */
+
+static int audit_print_row(const sp_audit_row *r, void *ud)
+{
+    char hex[2 * AUDIT_HASH_LEN + 1];
+    (void)ud;
+    audit_hex(r->hash, hex);
+    printf("%-6lld %-20s %-28s %-16s %s", r->seq, r->at ? r->at : "?", r->actor ? r->actor : "?",
+           r->action ? r->action : "?", r->target ? r->target : "-");
+    if (r->org_id) printf("  org=%lld", r->org_id);
+    if (r->remote) printf("  from=%s", r->remote);
+    if (r->detail) printf("  %s", r->detail);
+    printf("  #%.12s\n", hex);
+    return 0;
+}
+
+static int cmd_audit(const char *db, int argc, char **argv)
+{
+    const char *since = NULL, *action = NULL, *limit_s = NULL, *head_s = NULL;
+    opt opts[] = {{"--since", 1, &since, NULL}, {"--action", 1, &action, NULL},
+                  {"--limit", 1, &limit_s, NULL}, {"--head", 1, &head_s, NULL},
+                  {NULL, 0, NULL, NULL}};
+    char *pos[4];
+    int npos, rc;
+    if (argc > 12) return EXIT_USAGE;
+    if ((rc = parse_opts("audit", argc, argv, opts, pos, &npos, NULL, NULL))) return rc;
+    int verify = npos == 1 && strcmp(pos[0], "verify") == 0;
+    int list = npos == 1 && strcmp(pos[0], "list") == 0;
+    if ((!verify && !list) || (verify && (since || action || limit_s)) || (list && head_s)) {
+        fprintf(stderr, "usage: spotlight audit verify [--head HEX] | "
+                        "audit list [--since DATE] [--action A] [--limit N]\n");
+        return EXIT_USAGE;
+    }
+    unsigned char noted[AUDIT_HASH_LEN];
+    if (head_s && audit_parse_hex(head_s, noted)) {
+        fprintf(stderr, "spotlight audit verify: --head is the 64 hex digits that an earlier "
+                        "verify printed, not '%s'\n", head_s);
+        return EXIT_USAGE;
+    }
+    long long limit = 0;
+    if (limit_s && (rc = parse_count("audit", "--limit", limit_s, 1, 1000000000LL, &limit))) return rc;
+    if (since && (strlen(since) < 4 || strlen(since) > 20 || !(since[0] >= '0' && since[0] <= '9'))) {
+        fprintf(stderr, "spotlight audit list: --since is a date such as 2026-01-31, not '%s'\n", since);
+        return EXIT_USAGE;
+    }
+    hub h;
+    if ((rc = hub_open(&h, db, 0))) return rc;
+    if (verify) {
+        sp_err err;
+        audit_report rep;
+        char hex[2 * AUDIT_HASH_LEN + 1];
+        sp_err_init(&err);
+        int r = audit_verify(h.store, head_s ? noted : NULL, &rep, &err);
+        audit_hex(rep.head, hex);
+        if (r == SP_OK) {
+            printf("%lld entries, chain intact, head %s\n", rep.count, rep.count ? hex : "(none)");
+            if (head_s) printf("the noted head is entry %lld\n", rep.noted_seq);
+        } else if (r == SP_EINPUT) {
+            sp_err_print(&err, stderr);
+            if (rep.first_bad)
+                fprintf(stderr, "spotlight audit verify: the chain is broken at entry %lld "
+                                "(%lld entries read)\n", rep.first_bad, rep.count);
+            rc = EXIT_REFUSED;
+        } else {
+            sp_err_print(&err, stderr);
+            fprintf(stderr, "spotlight audit verify: %s\n", store_errmsg(h.store));
+            rc = EXIT_OTHER;
+        }
+        sp_err_free(&err);
+    } else {
+        sp_audit_query q = {since, action, limit, 0};
+        printf("%-6s %-20s %-28s %-16s %s\n", "seq", "at (UTC)", "actor", "action", "target");
+        if (audit_scan(h.store, &q, audit_print_row, NULL)) {
+            fprintf(stderr, "spotlight audit list: %s\n", store_errmsg(h.store));
+            rc = EXIT_OTHER;
+        }
+    }
+    hub_close(&h);
+    return rc;
+}
+
+/* ------------------------------------------------------------ backup, restore */
+
+static int cmd_backup(const char *db, int argc, char **argv)
+{
+    int force = 0;
+    opt opts[] = {{"--force", 0, NULL, &force}, {NULL, 0, NULL, NULL}};
+    char *pos[4];
+    int npos, rc;
+    if (argc > 4) return EXIT_USAGE;
+    if ((rc = parse_opts("backup", argc, argv, opts, pos, &npos, NULL, NULL))) return rc;
+    if (npos != 1 || !*pos[0]) {
+        fprintf(stderr, "usage: spotlight backup [--db HUB] [--force] FILE\n");
+        return EXIT_USAGE;
+    }
+    if (strcmp(pos[0], db) == 0) {
+        fprintf(stderr, "spotlight backup: FILE is the hub itself\n");
+        return EXIT_USAGE;
+    }
+    hub h;
+    if ((rc = hub_open(&h, db, 0))) return rc;
+    audit_context_cli();
+    sp_err err;
+    sp_err_init(&err);
+    store_backup_info info;
+    int r = store_backup_to(h.store, pos[0], force, &info, &err);
+    sp_buf d;
+    sp_buf_init(&d, 4096);
+    audit_detail_int(&d, "ok", r == SP_OK);
+    if (r == SP_OK) {
+        audit_detail_int(&d, "bytes", info.bytes);
+        audit_detail_int(&d, "records", info.records);
+    } else {
+        audit_detail_str(&d, "error", sp_err_last(&err));
+    }
+    int ar = audit_append(h.store, NULL, 0, "backup", pos[0], NULL, audit_detail_end(&d));
+    sp_buf_free(&d);
+    if (r) {
+        rc = report_err("backup", &err, r);
+    } else {
+        printf("backed up %s to %s: %lld bytes, %lld records, integrity ok\n", db, pos[0], info.bytes,
+               info.records);
+        if (ar) {
+            fprintf(stderr, "spotlight backup: the backup is good, but the audit entry could not be "
+                            "written: %s\n", store_errmsg(h.store));
+            rc = EXIT_OTHER;
+        }
+    }
+    sp_err_free(&err);
+    hub_close(&h);
+    return rc;
+}
+
+static int cmd_restore(const char *db, int argc, char **argv)
+{
+    int force = 0;
+    opt opts[] = {{"--force", 0, NULL, &force}, {NULL, 0, NULL, NULL}};
+    char *pos[4];
+    int npos, rc;
+    if (argc > 4) return EXIT_USAGE;
+    if ((rc = parse_opts("restore", argc, argv, opts, pos, &npos, NULL, NULL))) return rc;
+    if (npos != 1 || !*pos[0]) {
+        fprintf(stderr, "usage: spotlight restore [--db HUB] [--force] FILE\n");
+        return EXIT_USAGE;
+    }
+    const char *from = pos[0];
+    if (strcmp(from, db) == 0) {
+        fprintf(stderr, "spotlight restore: FILE is the hub itself\n");
+        return EXIT_USAGE;
+    }
+    sp_err err;
+    sp_err_init(&err);
+    store_backup_info info;
+    char *tmp = NULL;
+    hub h;
+    int opened = 0;
+    int r = store_backup_check(from, &info, &err);
+    if (r) {
+        sp_err_print(&err, stderr);
+        fprintf(stderr, "spotlight restore: %s is not a usable spotlight hub; nothing was changed\n", from);
+        rc = EXIT_REFUSED;
+        goto out;
+    }
+    if (!force && access(db, F_OK) == 0) {
+        fprintf(stderr, "spotlight restore: %s exists; nothing was changed (use --force to replace it)\n", db);
+        rc = EXIT_REFUSED;
+        goto out;
+    }
+    size_t n = strlen(db) + 5;
+    tmp = sp_xmalloc(n);
+    snprintf(tmp, n, "%s.tmp", db);
+    if ((r = store_restore_copy(from, tmp, &err))) {
+        rc = report_err("restore", &err, r);
+        goto out;
+    }
+    /* the copy, not the backup file, is opened (and brought up to this
+     * program's schema) and its audit chain checked */
+    if ((rc = hub_open(&h, tmp, 0))) goto out;
+    opened = 1;
+    audit_report rep;
+    if ((r = audit_verify(h.store, NULL, &rep, &err))) {
+        sp_err_print(&err, stderr);
+        fprintf(stderr, "spotlight restore: the audit log in %s does not verify; nothing was changed\n", from);
+        rc = EXIT_REFUSED;
+        goto out;
+    }
+    audit_context_cli();
+    sp_buf d;
+    sp_buf_init(&d, 4096);
+    audit_detail_int(&d, "records", info.records);
+    audit_detail_int(&d, "audit_entries", rep.count);
+    audit_detail_str(&d, "into", db);
+    r = audit_append(h.store, NULL, 0, "restore", from, NULL, audit_detail_end(&d));
+    sp_buf_free(&d);
+    if (r) {
+        fprintf(stderr, "spotlight restore: cannot write the audit log: %s\n", store_errmsg(h.store));
+        rc = EXIT_OTHER;
+        goto out;
+    }
+    hub_close(&h);
+    opened = 0;
+    if ((r = store_restore_install(tmp, db, &err))) {
+        rc = report_err("restore", &err, r);
+        goto out;
+    }
+    printf("restored %s from %s: %lld records, %lld audit entries, chain intact\n", db, from,
+           info.records, rep.count + 1);
+out:
+    if (opened) hub_close(&h);
+    if (rc && tmp) {
+        unlink(tmp);
+        size_t m = strlen(tmp) + 6;
+        char *side = sp_xmalloc(m);
+        snprintf(side, m, "%s-wal", tmp);
+        unlink(side);
+        snprintf(side, m, "%s-shm", tmp);
+        unlink(side);
+        free(side);
+    }
+    free(tmp);
+    sp_err_free(&err);
+    return rc;
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 static int cmd_help(const char *db, int argc, char **argv);
@@ -844,6 +1137,29 @@ static const command commands[] = {
      "CSV: the header row of every column import reads. XLSX: the same header\n"
      "in sheet records, plus sheet help (one row per column: label, type,\n"
      "allowed values, help, required) and sheet values (codes and labels).\n"},
+    {"audit", cmd_audit, "check or list the audit log",
+     "spotlight audit verify [--head HEX]\n"
+     "spotlight audit list [--since DATE] [--action A] [--limit N]\n\n"
+     "Every upload, export, organisation change, backup and restore (and, on\n"
+     "the server, every login and view of case-level data) appends one entry.\n"
+     "Entries are hash-chained with the hub's secret: verify recomputes the\n"
+     "chain, prints the number of entries and the head hash (note it somewhere\n"
+     "else), and exits 1 naming the first changed or missing entry. A log cut\n"
+     "short at its end is only detectable against a noted head: --head HEX\n"
+     "checks that the noted entry is still there (docs/audit.md).\n"},
+    {"backup", cmd_backup, "copy the hub to a file, safely while it is in use",
+     "spotlight backup [--force] FILE\n\n"
+     "Copies the hub with SQLite's online backup API (a running server and\n"
+     "imports go on), to FILE.tmp first, then renames it; checks the copy\n"
+     "(integrity_check) and prints its size and record count. Refuses an\n"
+     "existing FILE unless --force. A backup holds case-level data and the\n"
+     "hub's secret: keep it as safe as the hub.\n"},
+    {"restore", cmd_restore, "replace the hub with a backup",
+     "spotlight restore [--force] FILE\n\n"
+     "Checks that FILE is a spotlight hub (schema, integrity_check, audit\n"
+     "chain), copies it to the hub's path (via HUB.tmp and a rename). Refuses\n"
+     "when the hub exists unless --force, and while another process (a\n"
+     "server) has the hub open.\n"},
     {"help", cmd_help, "help on a command", "spotlight help [COMMAND]\n"},
     {"version", cmd_version, "print the version", "spotlight version\n"},
 };
