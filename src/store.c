@@ -62,6 +62,34 @@ static const char *const migrations[] = {
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: entries cannot be changed'); END;"
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
     " BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: entries cannot be deleted'); END;",
+    /* 3: accounts, API tokens, sessions and login throttling (auth.c,
+     * docs/auth.md). Secrets are stored only as Argon2id strings or keyed
+     * hashes. */
+    "CREATE TABLE account("
+    " id INTEGER PRIMARY KEY,"
+    " email TEXT NOT NULL UNIQUE COLLATE NOCASE,"
+    " org_id INTEGER NOT NULL REFERENCES org(id),"
+    " role TEXT NOT NULL CHECK (role IN ('contributor', 'analyst', 'admin')),"
+    " pwhash TEXT NOT NULL,"
+    " disabled INTEGER NOT NULL DEFAULT 0,"
+    " created INTEGER NOT NULL) STRICT;"
+    "CREATE TABLE api_token("
+    " id INTEGER PRIMARY KEY,"
+    " account_id INTEGER NOT NULL REFERENCES account(id),"
+    " name TEXT,"
+    " hash BLOB NOT NULL UNIQUE,"
+    " created INTEGER NOT NULL,"
+    " last_used INTEGER, revoked INTEGER) STRICT;"
+    "CREATE TABLE session("
+    " hash BLOB PRIMARY KEY,"
+    " account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,"
+    " created INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL) WITHOUT ROWID, STRICT;"
+    "CREATE INDEX session_account ON session(account_id);"
+    "CREATE TABLE login_throttle("
+    " key BLOB PRIMARY KEY,"
+    " failures INTEGER NOT NULL,"
+    " last_failure INTEGER NOT NULL) WITHOUT ROWID, STRICT;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -3100,4 +3128,311 @@ int store_restore_install(const char *tmp, const char *hub, sp_err *err)
                SP_EIO;
     fsync_path(hub, 1);
     return SP_OK;
+}
+
+/* ------------------------------------------------------------ accounts,
+ * API tokens, sessions, login throttling (auth.c owns the rules; these
+ * only move rows). */
+
+void store_account_free(sp_account *a)
+{
+    if (!a) return;
+    free(a->email);
+    free(a->org_name);
+    free(a->role);
+    free(a->pwhash);
+    memset(a, 0, sizeof *a);
+}
+
+int store_account_add(sp_store *s, const char *email, long long org_id, const char *role,
+                      const char *pwhash, long long created, long long *id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(s, "INSERT INTO account(email, org_id, role, pwhash, created)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5)", &st);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, org_id);
+    sqlite3_bind_text(st, 3, role, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, pwhash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, created);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_DONE) {
+        if (id) *id = sqlite3_last_insert_rowid(s->db);
+    } else if (sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_UNIQUE) {
+        rc = usage(s, SP_EEXIST, "an account with the email '%s' exists", email);
+    } else {
+        rc = dberr(s, "adding an account");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+#define ACCOUNT_COLS "a.id, a.org_id, a.email, o.name, a.role, a.pwhash, a.disabled, a.created" \
+                     " FROM account a JOIN org o ON o.id = a.org_id"
+
+static void account_row(sqlite3_stmt *st, sp_account *a)
+{
+    a->id = sqlite3_column_int64(st, 0);
+    a->org_id = sqlite3_column_int64(st, 1);
+    a->email = col_dup(st, 2);
+    a->org_name = col_dup(st, 3);
+    a->role = col_dup(st, 4);
+    a->pwhash = col_dup(st, 5);
+    a->disabled = sqlite3_column_int(st, 6) != 0;
+    a->created = sqlite3_column_int64(st, 7);
+}
+
+int store_account_find(sp_store *s, const char *email, long long id, sp_account *out)
+{
+    sqlite3_stmt *st = NULL;
+    memset(out, 0, sizeof *out);
+    int rc = prep(s, email ? "SELECT " ACCOUNT_COLS " WHERE a.email = ?1"
+                           : "SELECT " ACCOUNT_COLS " WHERE a.id = ?2", &st);
+    if (rc) return rc;
+    if (email) sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+    else sqlite3_bind_int64(st, 2, id);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) account_row(st, out);
+    else if (r == SQLITE_DONE) rc = SP_EOF;
+    else rc = dberr(s, "finding an account");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_account_list(sp_store *s, sp_account **out, size_t *n)
+{
+    sqlite3_stmt *st = NULL;
+    size_t alloc = 0;
+    *out = NULL;
+    *n = 0;
+    int rc = prep(s, "SELECT " ACCOUNT_COLS " ORDER BY a.id", &st);
+    if (rc) return rc;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == alloc) {
+            alloc = alloc ? alloc * 2 : 16;
+            *out = sp_xrealloc(*out, alloc * sizeof **out);
+        }
+        sp_account *a = &(*out)[(*n)++];
+        memset(a, 0, sizeof *a);
+        account_row(st, a);
+        free(a->pwhash);        /* a list never carries password hashes */
+        a->pwhash = NULL;
+    }
+    if (r != SQLITE_DONE) rc = dberr(s, "listing accounts");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Runs one UPDATE or DELETE with up to two integer parameters and a blob;
+ * SP_EOF when `need_change` and no row changed. */
+static int auth_exec(sp_store *s, const char *sql, const unsigned char *blob, long long a,
+                     long long b, int need_change, const char *what)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(s, sql, &st);
+    if (rc) return rc;
+    if (blob) sqlite3_bind_blob(st, 1, blob, STORE_AUTH_HASH_LEN, SQLITE_STATIC);
+    if (sqlite3_bind_parameter_index(st, "?2")) sqlite3_bind_int64(st, 2, a);
+    if (sqlite3_bind_parameter_index(st, "?3")) sqlite3_bind_int64(st, 3, b);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = dberr(s, what);
+    else if (need_change && sqlite3_changes(s->db) == 0) rc = SP_EOF;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_account_set_disabled(sp_store *s, long long id, int disabled)
+{
+    return auth_exec(s, "UPDATE account SET disabled = ?3 WHERE id = ?2", NULL, id, disabled != 0,
+                     1, "disabling an account");
+}
+
+int store_account_set_pwhash(sp_store *s, long long id, const char *pwhash)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(s, "UPDATE account SET pwhash = ?1 WHERE id = ?2", &st);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, pwhash, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = dberr(s, "updating a password hash");
+    else if (sqlite3_changes(s->db) == 0) rc = SP_EOF;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+void store_token_free(sp_token_row *t)
+{
+    if (!t) return;
+    free(t->email);
+    free(t->name);
+    memset(t, 0, sizeof *t);
+}
+
+int store_token_add(sp_store *s, long long account_id, const char *name,
+                    const unsigned char hash[STORE_AUTH_HASH_LEN], long long created, long long *id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(s, "INSERT INTO api_token(account_id, name, hash, created) VALUES (?1, ?2, ?3, ?4)",
+                  &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, account_id);
+    bind_text_or_null(st, 2, name);
+    sqlite3_bind_blob(st, 3, hash, STORE_AUTH_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, created);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = dberr(s, "adding an API token");
+    else if (id) *id = sqlite3_last_insert_rowid(s->db);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_token_lookup(sp_store *s, const unsigned char hash[STORE_AUTH_HASH_LEN], long long *id,
+                       long long *account_id)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(s, "SELECT id, account_id FROM api_token WHERE hash = ?1 AND revoked IS NULL", &st);
+    if (rc) return rc;
+    sqlite3_bind_blob(st, 1, hash, STORE_AUTH_HASH_LEN, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        *account_id = sqlite3_column_int64(st, 1);
+    } else if (r == SQLITE_DONE) {
+        rc = SP_EOF;
+    } else {
+        rc = dberr(s, "finding an API token");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_token_touch(sp_store *s, long long id, long long now)
+{
+    return auth_exec(s, "UPDATE api_token SET last_used = ?3 WHERE id = ?2", NULL, id, now, 0,
+                     "recording a token's use");
+}
+
+int store_token_revoke(sp_store *s, long long id, long long now)
+{
+    return auth_exec(s, "UPDATE api_token SET revoked = ?3 WHERE id = ?2 AND revoked IS NULL", NULL,
+                     id, now, 1, "revoking a token");
+}
+
+int store_token_list(sp_store *s, sp_token_row **out, size_t *n)
+{
+    sqlite3_stmt *st = NULL;
+    size_t alloc = 0;
+    *out = NULL;
+    *n = 0;
+    int rc = prep(s, "SELECT t.id, t.account_id, a.email, t.name, t.created, t.last_used, t.revoked"
+                     " FROM api_token t JOIN account a ON a.id = t.account_id ORDER BY t.id", &st);
+    if (rc) return rc;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == alloc) {
+            alloc = alloc ? alloc * 2 : 16;
+            *out = sp_xrealloc(*out, alloc * sizeof **out);
+        }
+        sp_token_row *t = &(*out)[(*n)++];
+        t->id = sqlite3_column_int64(st, 0);
+        t->account_id = sqlite3_column_int64(st, 1);
+        t->email = col_dup(st, 2);
+        t->name = col_dup(st, 3);
+        t->created = sqlite3_column_int64(st, 4);
+        t->last_used = sqlite3_column_int64(st, 5);
+        t->revoked = sqlite3_column_int64(st, 6);
+    }
+    if (r != SQLITE_DONE) rc = dberr(s, "listing API tokens");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_session_add(sp_store *s, const unsigned char hash[STORE_AUTH_HASH_LEN],
+                      long long account_id, long long now)
+{
+    return auth_exec(s, "INSERT INTO session(hash, account_id, created, last_seen)"
+                        " VALUES (?1, ?2, ?3, ?3)", hash, account_id, now, 0, "adding a session");
+}
+
+int store_session_get(sp_store *s, const unsigned char hash[STORE_AUTH_HASH_LEN],
+                      long long *account_id, long long *created, long long *last_seen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(s, "SELECT account_id, created, last_seen FROM session WHERE hash = ?1", &st);
+    if (rc) return rc;
+    sqlite3_bind_blob(st, 1, hash, STORE_AUTH_HASH_LEN, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        *account_id = sqlite3_column_int64(st, 0);
+        *created = sqlite3_column_int64(st, 1);
+        *last_seen = sqlite3_column_int64(st, 2);
+    } else if (r == SQLITE_DONE) {
+        rc = SP_EOF;
+    } else {
+        rc = dberr(s, "finding a session");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_session_touch(sp_store *s, const unsigned char hash[STORE_AUTH_HASH_LEN], long long now)
+{
+    return auth_exec(s, "UPDATE session SET last_seen = ?2 WHERE hash = ?1", hash, now, 0, 0,
+                     "refreshing a session");
+}
+
+int store_session_delete(sp_store *s, const unsigned char hash[STORE_AUTH_HASH_LEN])
+{
+    return auth_exec(s, "DELETE FROM session WHERE hash = ?1", hash, 0, 0, 0, "ending a session");
+}
+
+int store_session_delete_account(sp_store *s, long long account_id)
+{
+    return auth_exec(s, "DELETE FROM session WHERE account_id = ?2", NULL, account_id, 0, 0,
+                     "ending an account's sessions");
+}
+
+int store_session_prune(sp_store *s, long long created_before, long long seen_before)
+{
+    return auth_exec(s, "DELETE FROM session WHERE created < ?2 OR last_seen < ?3", NULL,
+                     created_before, seen_before, 0, "deleting expired sessions");
+}
+
+int store_throttle_get(sp_store *s, const unsigned char key[STORE_AUTH_HASH_LEN],
+                       long long *failures, long long *last_failure)
+{
+    sqlite3_stmt *st = NULL;
+    *failures = 0;
+    *last_failure = 0;
+    int rc = prep(s, "SELECT failures, last_failure FROM login_throttle WHERE key = ?1", &st);
+    if (rc) return rc;
+    sqlite3_bind_blob(st, 1, key, STORE_AUTH_HASH_LEN, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        *failures = sqlite3_column_int64(st, 0);
+        *last_failure = sqlite3_column_int64(st, 1);
+    } else if (r != SQLITE_DONE) {
+        rc = dberr(s, "reading a login counter");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_throttle_fail(sp_store *s, const unsigned char key[STORE_AUTH_HASH_LEN], long long now)
+{
+    return auth_exec(s, "INSERT INTO login_throttle(key, failures, last_failure) VALUES (?1, 1, ?2)"
+                        " ON CONFLICT(key) DO UPDATE SET failures = failures + 1, last_failure = ?2",
+                     key, now, 0, 0, "counting a failed login");
+}
+
+int store_throttle_clear(sp_store *s, const unsigned char key[STORE_AUTH_HASH_LEN])
+{
+    return auth_exec(s, "DELETE FROM login_throttle WHERE key = ?1", key, 0, 0, 0,
+                     "clearing a login counter");
+}
+
+int store_throttle_prune(sp_store *s, long long before)
+{
+    return auth_exec(s, "DELETE FROM login_throttle WHERE last_failure < ?2", NULL, before, 0, 0,
+                     "deleting old login counters");
 }
