@@ -5,6 +5,7 @@
  * rules, then store. Countries are parsed before anything else in a row so
  * that provinces can be checked against them. */
 #include "import.h"
+#include "kobo.h"
 #include "audit.h"
 #include "layout.h"
 #include "mapping.h"
@@ -168,6 +169,13 @@ static int plan_build(import_ctx *c, const sp_row *hdr)
     }
     for (size_t i = 0; i < c->nheader; i++) {
         if (used[i]) continue;
+        /* Kobo's one-column-per-choice copy ("control_means/threats") of a
+         * multiple answer whose own column is read: nothing to warn about */
+        const cb_field *kf = kobo_choice_column(c->cb, c->header[i]);
+        int copy = 0;
+        for (size_t k = 0; kf && k < c->nplan && !copy; k++)
+            copy = c->plan[k].col->field == kf && !c->plan[k].col->sub && c->plan[k].nsrc > 0;
+        if (copy) continue;
         if (!*c->header[i])
             sp_err_warn(c->err, c->name, 1, NULL, NULL, 0, "unnamed-column",
                         "column %zu has no header; its values are ignored", i + 1);
@@ -427,6 +435,9 @@ int import_buffer(sp_store *s, const sp_codebook *cb, const void *data, size_t l
     pthread_t sha_tid;
     sha_job sha = {data, len, {0}};
     long long org_id = 0, sub_id = 0;
+    char *joined = NULL;        /* a Kobo workbook joined with its repeat sheets */
+    size_t joined_len = 0;
+    int is_joined = 0;
 
     memset(res, 0, sizeof *res);
     memset(&c, 0, sizeof c);
@@ -458,8 +469,19 @@ int import_buffer(sp_store *s, const sp_codebook *cb, const void *data, size_t l
     if (pthread_create(&sha_tid, NULL, sha_thread, &sha) == 0) sha_started = 1;
     else sp_sha256_hex(data, len, sha.hex);
 
+    /* A KoboToolbox XLSX export keeps each repeat group on a sheet of its
+     * own; joined to the first sheet it is the flat layout (kobo.h). The
+     * submission's checksum stays that of the file as sent. */
+    if (!o->sheet && (o->format == SP_FMT_XLSX ||
+                      (o->format == SP_FMT_AUTO && len >= 4 && memcmp(data, "PK\3\4", 4) == 0))) {
+        if ((rc = kobo_join(cb, data, len, name, &joined, &joined_len, &is_joined, err)))
+            goto done;
+    }
     sp_reader_opts ro = {o->format, o->sheet, 0};
-    if ((rc = reader_open_mem(&rd, data, len, name, &ro, err))) goto done;
+    if (is_joined) ro = (sp_reader_opts){SP_FMT_CSV, NULL, ','};
+    if ((rc = reader_open_mem(&rd, is_joined ? joined : data, is_joined ? joined_len : len, name,
+                              &ro, err)))
+        goto done;
     rc = reader_next(rd, &row, err);
     if (rc == SP_EOF) {
         rc = sp_err_add(err, name, 0, NULL, NULL, 0, "empty", "the file has no header row and no data");
@@ -613,6 +635,7 @@ done:
     }
     if (rc && rc != SP_EEXIST && rc != SP_EDB && rc != SP_ELIMIT && rc != SP_EIO) rc = SP_EINPUT;
     reader_close(rd);
+    free(joined);
     mapping_free(map);
     record_free(&rec);
     layout_free(&c.layout);
