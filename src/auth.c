@@ -334,11 +334,16 @@ int auth_user_set_disabled(auth *a, const char *email, int disabled)
     auth_user u;
     int rc = auth_user_find(a, email, &u);
     if (rc) return rc;
-    if ((rc = store_begin(a->store)) == SP_OK) {
+    /* inside the caller's transaction when there is one (the CLI adds its
+     * audit entry to it), else in our own */
+    int own = !store_in_transaction(a->store);
+    if (!own || (rc = store_begin(a->store)) == SP_OK) {
         rc = store_account_set_disabled(a->store, u.id, disabled);
         if (rc == SP_OK && disabled) rc = store_session_delete_account(a->store, u.id);
-        if (rc == SP_OK) rc = store_commit(a->store);
-        else store_rollback(a->store);
+        if (own) {
+            if (rc == SP_OK) rc = store_commit(a->store);
+            else store_rollback(a->store);
+        }
     }
     auth_user_free(&u);
     return rc;

@@ -4,6 +4,7 @@
  * way about a wrong command line. */
 #include "cli.h"
 #include "audit.h"
+#include "auth.h"
 #include "codebook.h"
 #include "demo.h"
 #include "embed.h"
@@ -19,6 +20,9 @@
 #include "xlsform.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <termios.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -1047,6 +1051,361 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------------------ user, token */
+
+/* Reads one line (the password) from f into out[AUTH_PASSWORD_MAX + 1],
+ * dropping the line end. Returns 0, or -1 when the line is longer than
+ * the cap or nothing could be read. */
+static int read_secret_line(FILE *f, char *out)
+{
+    size_t n = 0;
+    int c;
+    while ((c = fgetc(f)) != EOF && c != '\n') {
+        if (n >= AUTH_PASSWORD_MAX) {
+            sodium_memzero(out, AUTH_PASSWORD_MAX + 1);
+            return -1;
+        }
+        out[n++] = (char)c;
+    }
+    if (n == 0 && c == EOF) return -1;
+    if (n && out[n - 1] == '\r') n--;
+    out[n] = '\0';
+    return 0;
+}
+
+/* Asks on the terminal, without echo. Returns 0, or -1 with no terminal. */
+static int read_tty_password(const char *prompt, char *out)
+{
+    FILE *tty = fopen("/dev/tty", "r+");
+    struct termios old, quiet;
+    int rc = -1;
+    if (!tty) return -1;
+    if (tcgetattr(fileno(tty), &old) == 0) {
+        quiet = old;
+        quiet.c_lflag &= ~(tcflag_t)ECHO;
+        quiet.c_lflag |= ECHONL;
+        fputs(prompt, tty);
+        fflush(tty);
+        if (tcsetattr(fileno(tty), TCSAFLUSH, &quiet) == 0) {
+            rc = read_secret_line(tty, out);
+            tcsetattr(fileno(tty), TCSAFLUSH, &old);
+        }
+    }
+    fclose(tty);
+    return rc;
+}
+
+/* The new password of `email`: --password-file, --password-stdin, or the
+ * terminal twice. Never from the command line. Returns an exit code. */
+static int get_new_password(const char *email, const char *file, int use_stdin, char *pw)
+{
+    if (file && use_stdin) {
+        fprintf(stderr, "spotlight user add: give --password-file or --password-stdin, not both\n");
+        return EXIT_USAGE;
+    }
+    if (file || use_stdin) {
+        FILE *f = use_stdin ? stdin : fopen(file, "r");
+        if (!f) {
+            fprintf(stderr, "spotlight user add: cannot read %s: %s\n", file, strerror(errno));
+            return EXIT_USAGE;
+        }
+        int r = read_secret_line(f, pw);
+        if (!use_stdin) fclose(f);
+        if (r) {
+            fprintf(stderr, "spotlight user add: no password in %s (one line of at most %d bytes)\n",
+                    use_stdin ? "standard input" : file, AUTH_PASSWORD_MAX);
+            return EXIT_REFUSED;
+        }
+        return EXIT_DONE;
+    }
+    char again[AUTH_PASSWORD_MAX + 1], prompt[AUTH_EMAIL_MAX + 64];
+    snprintf(prompt, sizeof prompt, "New password for %s: ", email);
+    if (read_tty_password(prompt, pw)) {
+        fprintf(stderr, "spotlight user add: no terminal to ask for the password; "
+                        "use --password-file FILE or --password-stdin\n");
+        return EXIT_USAGE;
+    }
+    int rc = EXIT_DONE;
+    if (read_tty_password("Again: ", again) || strcmp(pw, again) != 0) {
+        fprintf(stderr, "spotlight user add: the two passwords differ; nothing was stored\n");
+        rc = EXIT_REFUSED;
+    }
+    sodium_memzero(again, sizeof again);
+    return rc;
+}
+
+static void fmt_time(long long t, char out[21])
+{
+    if (t <= 0) {
+        snprintf(out, 21, "-");
+        return;
+    }
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(out, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Opens the hub and its auth handle; prints and returns an exit code. */
+static int auth_hub_open(hub *h, auth **a, const char *db, const char *cmd)
+{
+    sp_err err;
+    int rc = hub_open(h, db, 0);
+    if (rc) return rc;
+    sp_err_init(&err);
+    if (auth_open(a, h->store, &err)) {
+        fprintf(stderr, "spotlight %s: ", cmd);
+        sp_err_print(&err, stderr);
+        hub_close(h);
+        rc = EXIT_OTHER;
+    }
+    sp_err_free(&err);
+    return rc;
+}
+
+static int audit_auth(sp_store *s, const char *action, long long org_id, const char *target,
+                      const char *k1, const char *v1, const char *k2, long long v2)
+{
+    sp_buf d;
+    sp_buf_init(&d, 4096);
+    if (k1) audit_detail_str(&d, k1, v1);
+    if (k2) audit_detail_int(&d, k2, v2);
+    int r = audit_append(s, NULL, org_id, action, target, NULL, audit_detail_end(&d));
+    sp_buf_free(&d);
+    return r;
+}
+
+static int cmd_user(const char *db, int argc, char **argv)
+{
+    const char *org = NULL, *role_s = NULL, *pwfile = NULL;
+    int pwstdin = 0, opened = 0;
+    opt opts[] = {{"--org", 1, &org, NULL},
+                  {"--role", 1, &role_s, NULL},
+                  {"--password-file", 1, &pwfile, NULL},
+                  {"--password-stdin", 0, NULL, &pwstdin},
+                  {NULL, 0, NULL, NULL}};
+    char **pos = sp_xcalloc((size_t)argc + 1, sizeof *pos);
+    char pw[AUTH_PASSWORD_MAX + 1];
+    hub h;
+    auth *a = NULL;
+    int npos, rc = parse_opts("user", argc, argv, opts, pos, &npos, NULL, NULL);
+    pw[0] = '\0';
+    if (rc) goto out;
+    const char *sub = npos ? pos[0] : "list";
+    int add = strcmp(sub, "add") == 0;
+    if (!((add && npos == 2) || (strcmp(sub, "list") == 0 && npos <= 1) ||
+          ((strcmp(sub, "disable") == 0 || strcmp(sub, "enable") == 0) && npos == 2))) {
+        fprintf(stderr, "usage: spotlight user add EMAIL --org ORG --role contributor|analyst|admin\n"
+                        "                          [--password-file FILE | --password-stdin]\n"
+                        "       spotlight user list | user disable EMAIL | user enable EMAIL\n");
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    auth_role role = AUTH_CONTRIBUTOR;
+    if (add) {
+        if (!org || !*org) {
+            fprintf(stderr, "spotlight user add: say which organisation the account belongs to: --org NAME\n");
+            rc = EXIT_USAGE;
+            goto out;
+        }
+        if (!role_s || auth_role_parse(role_s, &role)) {
+            fprintf(stderr, "spotlight user add: --role is contributor, analyst or admin, not '%s'\n",
+                    role_s ? role_s : "");
+            rc = EXIT_USAGE;
+            goto out;
+        }
+    } else if (org || role_s || pwfile || pwstdin) {
+        fprintf(stderr, "spotlight user %s: --org, --role and passwords go with user add\n", sub);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if ((rc = auth_hub_open(&h, &a, db, "user"))) goto out;
+    opened = 1;
+    audit_context_cli();
+    if (add) {
+        sp_err err;
+        long long id = 0;
+        if ((rc = get_new_password(pos[1], pwfile, pwstdin, pw))) goto out;
+        sp_err_init(&err);
+        int r = store_begin(h.store);
+        if (r == SP_OK) r = auth_user_add(a, pos[1], org, role, pw, &id, &err);
+        sodium_memzero(pw, sizeof pw);
+        auth_user u;
+        memset(&u, 0, sizeof u);
+        if (r == SP_OK) r = auth_user_find(a, pos[1], &u);
+        if (r == SP_OK)
+            r = audit_auth(h.store, "user_add", u.org_id, u.email, "role", auth_role_name(role), NULL, 0);
+        if (r == SP_OK) r = store_commit(h.store);
+        if (r != SP_OK) store_rollback(h.store);
+        if (r == SP_OK) {
+            printf("added user %lld: %s (%s, %s)\n", id, u.email, u.org_name, auth_role_name(role));
+        } else if (err.n) {
+            fprintf(stderr, "spotlight user add: ");
+            sp_err_print(&err, stderr);
+            rc = (r == SP_EINPUT || r == SP_EEXIST || r == SP_EUSAGE) ? EXIT_REFUSED : EXIT_OTHER;
+        } else {
+            fprintf(stderr, "spotlight user add: %s\n", store_errmsg(h.store));
+            rc = EXIT_OTHER;
+        }
+        auth_user_free(&u);
+        sp_err_free(&err);
+    } else if (strcmp(sub, "list") == 0) {
+        auth_user *list = NULL;
+        size_t n = 0;
+        if (auth_user_list(a, &list, &n)) {
+            fprintf(stderr, "spotlight user list: %s\n", store_errmsg(h.store));
+            rc = EXIT_OTHER;
+            goto out;
+        }
+        printf("%-4s  %-32s  %-24s  %-11s  %-8s  %s\n", "id", "email", "organisation", "role", "status",
+               "created");
+        for (size_t i = 0; i < n; i++) {
+            char t[21];
+            fmt_time(list[i].created, t);
+            printf("%-4lld  %-32s  %-24s  %-11s  %-8s  %s\n", list[i].id, list[i].email, list[i].org_name,
+                   auth_role_name(list[i].role), list[i].disabled ? "disabled" : "active", t);
+            auth_user_free(&list[i]);
+        }
+        free(list);
+    } else {
+        int dis = strcmp(sub, "disable") == 0;
+        auth_user u;
+        int r = auth_user_find(a, pos[1], &u);
+        if (r == SP_EOF) {
+            fprintf(stderr, "spotlight user %s: no account '%s'\n", sub, pos[1]);
+            rc = EXIT_REFUSED;
+            goto out;
+        }
+        if (r == SP_OK) r = store_begin(h.store);
+        if (r == SP_OK) r = auth_user_set_disabled(a, pos[1], dis);
+        if (r == SP_OK)
+            r = audit_auth(h.store, dis ? "user_disable" : "user_enable", u.org_id, u.email, NULL, NULL,
+                           NULL, 0);
+        if (r == SP_OK) r = store_commit(h.store);
+        else if (store_in_transaction(h.store)) store_rollback(h.store);
+        if (r) {
+            fprintf(stderr, "spotlight user %s: %s\n", sub, store_errmsg(h.store));
+            rc = EXIT_OTHER;
+        } else {
+            printf("%s %s%s\n", dis ? "disabled" : "enabled", u.email,
+                   dis ? " (its sessions ended; its API tokens are refused while disabled)" : "");
+        }
+        auth_user_free(&u);
+    }
+out:
+    sodium_memzero(pw, sizeof pw);
+    auth_close(a);
+    if (opened) hub_close(&h);
+    free(pos);
+    return rc;
+}
+
+static int cmd_token(const char *db, int argc, char **argv)
+{
+    const char *user = NULL, *name = NULL;
+    int opened = 0;
+    opt opts[] = {{"--user", 1, &user, NULL}, {"--name", 1, &name, NULL}, {NULL, 0, NULL, NULL}};
+    char **pos = sp_xcalloc((size_t)argc + 1, sizeof *pos);
+    hub h;
+    auth *a = NULL;
+    int npos, rc = parse_opts("token", argc, argv, opts, pos, &npos, NULL, NULL);
+    if (rc) goto out;
+    const char *sub = npos ? pos[0] : "list";
+    int create = strcmp(sub, "create") == 0, revoke = strcmp(sub, "revoke") == 0;
+    long long id = 0;
+    if (!((create && npos == 1 && user) || (revoke && npos == 2) ||
+          (strcmp(sub, "list") == 0 && npos <= 1))) {
+        fprintf(stderr, "usage: spotlight token create --user EMAIL [--name LABEL] | token revoke ID | "
+                        "token list\n");
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if ((user || name) && !create) {
+        fprintf(stderr, "spotlight token %s: --user and --name go with token create\n", sub);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if (revoke && (rc = parse_count("token revoke", "ID", pos[1], 1, LLONG_MAX, &id))) goto out;
+    if (name && (strlen(name) > 100 || !sp_utf8_valid(name, strlen(name)))) {
+        fprintf(stderr, "spotlight token create: --name is at most 100 bytes of UTF-8\n");
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if ((rc = auth_hub_open(&h, &a, db, "token"))) goto out;
+    opened = 1;
+    audit_context_cli();
+    if (create) {
+        char tok[AUTH_TOKEN_CHARS + 1];
+        auth_user u;
+        int r = auth_user_find(a, user, &u);
+        if (r == SP_EOF) {
+            fprintf(stderr, "spotlight token create: no account '%s'\n", user);
+            rc = EXIT_REFUSED;
+            goto out;
+        }
+        if (r == SP_OK) r = store_begin(h.store);
+        if (r == SP_OK) r = auth_token_create(a, user, name, &id, tok);
+        if (r == SP_OK) r = audit_auth(h.store, "token_create", u.org_id, u.email, "name", name, "token", id);
+        if (r == SP_OK) r = store_commit(h.store);
+        else if (store_in_transaction(h.store)) store_rollback(h.store);
+        if (r == SP_EINPUT) {
+            fprintf(stderr, "spotlight token create: the account '%s' is disabled\n", u.email);
+            rc = EXIT_REFUSED;
+        } else if (r) {
+            fprintf(stderr, "spotlight token create: %s\n", store_errmsg(h.store));
+            rc = EXIT_OTHER;
+        } else {
+            fprintf(stderr, "token %lld for %s%s%s%s. It is shown only this once; keep it secret.\n"
+                            "Send it as the header: Authorization: Bearer TOKEN\n",
+                    id, u.email, name ? " (" : "", name ? name : "", name ? ")" : "");
+            printf("%s\n", tok);
+        }
+        sodium_memzero(tok, sizeof tok);
+        auth_user_free(&u);
+    } else if (revoke) {
+        int r = store_begin(h.store);
+        if (r == SP_OK) r = auth_token_revoke(a, id);
+        if (r == SP_OK) r = audit_auth(h.store, "token_revoke", 0, pos[1], NULL, NULL, "token", id);
+        if (r == SP_OK) r = store_commit(h.store);
+        else if (store_in_transaction(h.store)) store_rollback(h.store);
+        if (r == SP_EOF) {
+            fprintf(stderr, "spotlight token revoke: no live token %lld\n", id);
+            rc = EXIT_REFUSED;
+        } else if (r) {
+            fprintf(stderr, "spotlight token revoke: %s\n", store_errmsg(h.store));
+            rc = EXIT_OTHER;
+        } else {
+            printf("revoked token %lld\n", id);
+        }
+    } else {
+        auth_token_info *list = NULL;
+        size_t n = 0;
+        if (auth_token_list(a, &list, &n)) {
+            fprintf(stderr, "spotlight token list: %s\n", store_errmsg(h.store));
+            rc = EXIT_OTHER;
+            goto out;
+        }
+        printf("%-4s  %-32s  %-20s  %-20s  %-20s  %s\n", "id", "user", "name", "created", "last used",
+               "status");
+        for (size_t i = 0; i < n; i++) {
+            char c[21], u[21], r[21], st[32];
+            fmt_time(list[i].created, c);
+            fmt_time(list[i].last_used, u);
+            fmt_time(list[i].revoked, r);
+            snprintf(st, sizeof st, list[i].revoked ? "revoked %s" : "active", r);
+            printf("%-4lld  %-32s  %-20s  %-20s  %-20s  %s\n", list[i].id, list[i].email,
+                   list[i].name ? list[i].name : "-", c, u, st);
+            auth_token_info_free(&list[i]);
+        }
+        free(list);
+    }
+out:
+    auth_close(a);
+    if (opened) hub_close(&h);
+    free(pos);
+    return rc;
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 static int cmd_help(const char *db, int argc, char **argv);
@@ -1160,6 +1519,26 @@ static const command commands[] = {
      "chain), copies it to the hub's path (via HUB.tmp and a rename). Refuses\n"
      "when the hub exists unless --force, and while another process (a\n"
      "server) has the hub open.\n"},
+    {"user", cmd_user, "add, list and disable the people who sign in",
+     "spotlight user add EMAIL --org ORG --role contributor|analyst|admin\n"
+     "                  [--password-file FILE | --password-stdin]\n"
+     "spotlight user list\n"
+     "spotlight user disable EMAIL\n"
+     "spotlight user enable EMAIL\n\n"
+     "The password is asked twice on the terminal without echo, or read as the\n"
+     "first line of FILE or of standard input (for scripts); never from the\n"
+     "command line. At least 12 characters, not containing the email address or\n"
+     "the organisation's name. Stored only as an Argon2id hash. A contributor sees\n"
+     "and submits only its organisation's records; an analyst sees link results;\n"
+     "an admin manages organisations and users (docs/auth.md). Disabling ends the\n"
+     "account's sessions and refuses its API tokens.\n"},
+    {"token", cmd_token, "create, list and revoke API tokens",
+     "spotlight token create --user EMAIL [--name LABEL]\n"
+     "spotlight token revoke ID\n"
+     "spotlight token list\n\n"
+     "create prints the token (sp_...) once on standard output; the hub keeps\n"
+     "only a keyed hash of it. Send it as \"Authorization: Bearer TOKEN\". A token\n"
+     "acts with its user's role and organisation.\n"},
     {"help", cmd_help, "help on a command", "spotlight help [COMMAND]\n"},
     {"version", cmd_version, "print the version", "spotlight version\n"},
 };
