@@ -93,6 +93,11 @@ static const char *const migrations[] = {
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
+int store_schema_version(void)
+{
+    return NMIGRATIONS;
+}
+
 #define IDENT_MAX 60
 #define MSG_MAX 512
 

@@ -31,6 +31,8 @@ typedef struct sp_store sp_store;
 int store_open(sp_store **out, const char *path, const sp_codebook *cb,
                int create, sp_err *err);
 void store_close(sp_store *s);
+/* The schema version (PRAGMA user_version) this program migrates hubs to. */
+int store_schema_version(void);
 const char *store_errmsg(const sp_store *s);   /* last SQLite message */
 
 /* Transactions. begin is BEGIN IMMEDIATE: one writer at a time. */
