@@ -1427,7 +1427,7 @@ static const command commands[] = {
      "Each file is one submission, stored whole or not at all. Every problem is\n"
      "reported as FILE:ROW: column 'C': value 'V': why [rule].\n"
      "  --org NAME       the reporting organisation (added if new, country unknown)\n"
-     "  --mapping M      a built-in mapping (ctdc, ctdc-synthetic) or a mapping file\n"
+     "  --mapping M      a built-in mapping (ctdc, ctdc-synthetic, kobo) or a mapping file\n"
      "                   (docs/mappings.md); without it columns match codebook names\n"
      "  --sheet NAME     the XLSX sheet to read (default: the first)\n"
      "  --dry-run        check everything, store nothing\n"

@@ -8,7 +8,7 @@
 
 #define MAPPING_MAX_BYTES (4 * 1024 * 1024)
 
-static const char *const builtin[] = {"ctdc", "ctdc-synthetic", NULL};
+static const char *const builtin[] = {"ctdc", "ctdc-synthetic", "kobo", NULL};
 
 const char *const *mapping_builtin_names(void)
 {
