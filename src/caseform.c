@@ -622,14 +622,14 @@ static void checkbox(render_ctx *c, const char *name, int k, const char *value,
     H(c, value);
     S(c, "\"");
     if (checked) S(c, " checked=\"checked\"");
-    S(c, "/> ");
+    S(c, "/> <span>");
     H(c, label);
     if (help && *help) {
         S(c, " <small>");
         H(c, help);
         S(c, "</small>");
     }
-    S(c, "</label>\n");
+    S(c, "</span></label>\n");
 }
 
 /* A multiple field: one checkbox per value; values sent that are in no
