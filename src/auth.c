@@ -101,6 +101,15 @@ static int b64_decode(const char *s, size_t n, unsigned char raw[RAWLEN])
     size_t bl = 0;
     const char *end = NULL;
     if (!s || n != AUTH_SESSION_CHARS) return SP_EINPUT;
+    /* libsodium's decoder reads a byte >= 0x80 through a signed char and
+     * takes some as aliases of '-' and '_' (found by fuzz_auth): only the
+     * 64 base64url characters may reach it */
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+              c == '_'))
+            return SP_EINPUT;
+    }
     if (sodium_base642bin(raw, RAWLEN, s, n, NULL, &bl, &end,
                           sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
         bl != RAWLEN || end != s + n)
