@@ -48,15 +48,6 @@ const char *caseform_values_get(const caseform_values *v, const char *name)
     return NULL;
 }
 
-/* Does `name` have the value `val` among its (repeated) values? */
-static int values_has(const caseform_values *v, const char *name, const char *val)
-{
-    if (!v) return 0;
-    for (size_t i = 0; i < v->n; i++)
-        if (strcmp(v->items[i].name, name) == 0 && strcmp(v->items[i].value, val) == 0) return 1;
-    return 0;
-}
-
 /* ------------------------------------------------------------ errors */
 
 void caseform_errors_init(caseform_errors *e)
@@ -632,41 +623,84 @@ static void checkbox(render_ctx *c, const char *name, int k, const char *value,
     S(c, "</span></label>\n");
 }
 
-/* A multiple field: one checkbox per value; values sent that are in no
- * box are kept as extra ticked boxes. */
+/* The code a submitted value of a checkbox group stands for (a name,
+ * label or alias is resolved as import resolves it), or NULL. */
+static const char *box_code(render_ctx *c, const cb_field *fd, const char *s)
+{
+    if (!s || !*s) return NULL;
+    if (fd->type == CB_COUNTRY) {
+        const gz_country *gc = gazetteer_country(c->cb->gaz, s, strlen(s));
+        return gc ? gc->alpha2 : NULL;
+    }
+    const cb_value *val = codebook_value(fd, s, strlen(s));
+    return val ? val->code : NULL;
+}
+
+/* Is the box for `code` ticked: does any value sent under `name` stand for it? */
+static int box_on(render_ctx *c, const cb_field *fd, const char *name, const char *code)
+{
+    for (size_t i = 0; c->v && i < c->v->n; i++) {
+        const caseform_entry *it = &c->v->items[i];
+        if (strcmp(it->name, name) != 0) continue;
+        const char *k = box_code(c, fd, it->value);
+        if (k && strcmp(k, code) == 0) return 1;
+    }
+    return 0;
+}
+
+/* A multiple field: one checkbox per value; values sent that stand for no
+ * box are kept as extra ticked boxes, so nothing typed is lost. */
 static void checks(render_ctx *c, const cb_field *fd, const char *name)
 {
     int k = 0;
     if (fd->type == CB_COUNTRY) {
-        S(c, "<details class=\"cf-many\"><summary>Choose countries</summary>\n");
+        S(c, "<details class=\"cf-many\"");
+        for (size_t i = 0; c->v && i < c->v->n; i++)
+            if (strcmp(c->v->items[i].name, name) == 0 && *c->v->items[i].value) {
+                S(c, " open=\"open\"");
+                break;
+            }
+        S(c, "><summary>Choose countries</summary>\n");
         for (size_t i = 0; i < c->ncountries; i++) {
             const gz_country *gc = c->countries[i];
             checkbox(c, name, k++, gc->alpha2, country_name(gc), NULL,
-                     values_has(c->v, name, gc->alpha2));
+                     box_on(c, fd, name, gc->alpha2));
         }
         S(c, "</details>\n");
     } else {
         for (size_t i = 0; i < fd->nvalues; i++) {
             const cb_value *val = &fd->values[i];
-            int on = values_has(c->v, name, val->code);
+            int on = box_on(c, fd, name, val->code);
             if (val->deprecated && !on) continue;
             checkbox(c, name, k++, val->code, val->label, val->help, on);
         }
     }
-    /* anything sent that no box stands for */
     for (size_t i = 0; c->v && i < c->v->n; i++) {
         const caseform_entry *it = &c->v->items[i];
-        if (strcmp(it->name, name) != 0 || !*it->value) continue;
-        int known = 0;
-        if (fd->type == CB_COUNTRY) {
-            const gz_country *gc = gazetteer_alpha2(c->cb->gaz, it->value);
-            known = gc && strcmp(gc->alpha2, it->value) == 0;
-        } else {
-            for (size_t j = 0; j < fd->nvalues && !known; j++)
-                known = strcmp(fd->values[j].code, it->value) == 0;
-        }
-        if (!known) checkbox(c, name, k++, it->value, it->value, "(not in the list)", 1);
+        if (strcmp(it->name, name) != 0 || !*it->value || box_code(c, fd, it->value)) continue;
+        checkbox(c, name, k++, it->value, it->value, "(not in the list)", 1);
     }
+}
+
+/* What the choices of a single code field mean, when the codebook says. */
+static void value_help(render_ctx *c, const cb_field *fd, const char *cur)
+{
+    const cb_value *cv = cur && *cur ? codebook_value(fd, cur, strlen(cur)) : NULL;
+    int any = 0;
+    for (size_t i = 0; i < fd->nvalues && !any; i++)
+        any = fd->values[i].help && *fd->values[i].help && (!fd->values[i].deprecated || &fd->values[i] == cv);
+    if (!any) return;
+    S(c, "<details class=\"cf-values\"><summary>What the choices mean</summary>\n<dl>\n");
+    for (size_t i = 0; i < fd->nvalues; i++) {
+        const cb_value *val = &fd->values[i];
+        if (val->deprecated && val != cv) continue;
+        S(c, "<dt>");
+        H(c, val->label);
+        S(c, "</dt><dd>");
+        H(c, val->help && *val->help ? val->help : "\xe2\x80\x94");
+        S(c, "</dd>\n");
+    }
+    S(c, "</dl>\n</details>\n");
 }
 
 static void text_input(render_ctx *c, const cb_field *fd, const char *name, const char *cur,
@@ -737,6 +771,7 @@ static void control(render_ctx *c, const cb_field *fd, const char *name, const c
         break;
     case CB_CODE:
         select_code(c, fd, name, cur, err);
+        value_help(c, fd, cur);
         break;
     case CB_COUNTRY:
         select_country(c, fd, name, cur, err);

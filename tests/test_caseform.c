@@ -448,7 +448,62 @@ TEST(cf_render_province_menus_limited)
     teardown(&fx);
 }
 
+TEST(cf_deprecated_codes_and_fields)
+{
+    fixture fx;
+    setup(&fx);
+    const char *json =
+        "{\"version\":\"1\",\"fields\":["
+        "{\"name\":\"ref\",\"type\":\"text\",\"label\":\"Ref\",\"required\":true,\"max_length\":10},"
+        "{\"name\":\"colour\",\"type\":\"code\",\"label\":\"Colour\",\"values\":["
+        "{\"code\":\"red\",\"label\":\"Red\",\"help\":\"Like blood.\"},"
+        "{\"code\":\"mauve\",\"label\":\"Mauve\",\"deprecated\":true}]},"
+        "{\"name\":\"tags\",\"type\":\"code\",\"label\":\"Tags\",\"multiple\":true,\"values\":["
+        "{\"code\":\"a\",\"label\":\"Alpha\",\"aliases\":[\"first\"]},"
+        "{\"code\":\"old\",\"label\":\"Old tag\",\"deprecated\":true}]},"
+        "{\"name\":\"gone\",\"type\":\"text\",\"label\":\"Gone\",\"deprecated\":true}]}";
+    sp_codebook *cb = NULL;
+    if (codebook_load_mem(&cb, json, strlen(json), fx.g, &fx.err) != SP_OK) {
+        sp_err_print(&fx.err, stderr);
+        TFAIL("cannot load the test codebook");
+    }
+    ASSERT_EQ(caseform_render(&fx.html, cb, NULL, NULL, "/x", NULL), SP_OK);
+    ASSERT(well_formed(fx.html.data));
+    ASSERT_EQ(count(fx.html.data, "mauve"), 0);
+    ASSERT_EQ(count(fx.html.data, "value=\"old\""), 0);
+    ASSERT_EQ(count(fx.html.data, "gone"), 0);
+    ASSERT_CONTAINS(fx.html.data, "<dt>Red</dt><dd>Like blood.</dd>");
+    /* a stored value that uses a deprecated code is still shown */
+    caseform_values_add(&fx.v, "colour", "mauve", 5);
+    caseform_values_add(&fx.v, "tags", "old", 3);
+    caseform_values_add(&fx.v, "tags", "first", 5);   /* an alias ticks its box */
+    sp_buf_reset(&fx.html);
+    ASSERT_EQ(caseform_render(&fx.html, cb, &fx.v, NULL, "/x", NULL), SP_OK);
+    ASSERT_CONTAINS(fx.html.data, "<option value=\"mauve\" selected=\"selected\">Mauve</option>");
+    ASSERT_CONTAINS(fx.html.data, "value=\"old\" checked=\"checked\"");
+    ASSERT_CONTAINS(fx.html.data, "value=\"a\" checked=\"checked\"");
+    ASSERT_EQ(count(fx.html.data, "not in the list"), 0);
+    /* a deprecated field is no input of the form */
+    sp_record r;
+    record_init(&r, cb);
+    caseform_values v;
+    caseform_errors e;
+    caseform_values_init(&v);
+    caseform_errors_init(&e);
+    http_param p[3] = {{"ref", "R", 3, 1}, {"gone", "x", 4, 1}, {"tags", "first", 4, 5}};
+    ASSERT_EQ(caseform_parse(cb, p, 3, &r, &v, &e), SP_EINPUT);
+    ASSERT_EQ(e.count, 1);
+    ASSERT_STR_EQ(e.items[0].rule, "unknown-field");
+    ASSERT_STR_EQ(r.vals[2].v[0].text, "a");
+    caseform_errors_free(&e);
+    caseform_values_free(&v);
+    record_free(&r);
+    codebook_free(cb);
+    teardown(&fx);
+}
+
 TEST_LIST(cf_render_empty_has_every_field_once, cf_render_escapes_hostile_values,
           cf_parse_good_submission, cf_parse_mistakes_same_rules_as_import, cf_parse_caps,
           cf_parse_unknown_and_repeated_names, cf_values_from_record_round_trip,
-          cf_render_province_menus_limited)
+          cf_render_province_menus_limited,
+          cf_deprecated_codes_and_fields)
