@@ -15,7 +15,7 @@
 #include "record.h"
 #include "http.h"
 
-#define CASEFORM_CSRF_NAME  "csrf_token"
+#define CASEFORM_CSRF_NAME  "csrf"         /* as portal.h names it */
 #define CASEFORM_MAX_PAIRS  1000   /* pairs in one submission */
 #define CASEFORM_MAX_NAME   64     /* bytes of one input name */
 #define CASEFORM_MAX_VALUE  4000   /* bytes of one value (codebook caps are smaller) */

@@ -128,7 +128,7 @@ TEST(cf_render_empty_has_every_field_once)
     const char *h = fx.html.data;
     ASSERT(well_formed(h));
     ASSERT_CONTAINS(h, "action=\"/portal/cases/new\"");
-    ASSERT_CONTAINS(h, "name=\"csrf_token\" value=\"tok123\"");
+    ASSERT_CONTAINS(h, "name=\"csrf\" value=\"tok123\"");
     ASSERT_EQ(count(h, "cf-summary"), 0);
     size_t nfields = 0;
     char name[128];
@@ -206,7 +206,7 @@ TEST(cf_render_escapes_hostile_values)
 
 static void good_submission(fixture *fx)
 {
-    put(fx, "csrf_token", "abc");
+    put(fx, "csrf", "abc");
     put(fx, "case_ref", "  ORG-17 ");
     put(fx, "date_identified", "2024-03-05");
     put(fx, "gender", "Male");
