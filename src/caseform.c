@@ -271,8 +271,9 @@ int caseform_parse(const sp_codebook *cb, const http_param *pairs, size_t npairs
             caseform_values_add(v, name, p->value, 0);
             continue;
         }
-        if (!sp_utf8_valid(p->value, p->vlen)) {
-            err_add(e, name, "bad-utf8", "the value is not valid UTF-8 text");
+        if (!sp_utf8_valid(p->value, p->vlen) || memchr(p->value, 0, p->vlen)) {
+            /* the same rule id as the codebook's for text it cannot keep */
+            err_add(e, name, "bad-text", "the value is not valid UTF-8 text (or holds a NUL byte)");
             continue;
         }
         caseform_values_add(v, name, p->value, p->vlen);

@@ -502,8 +502,46 @@ TEST(cf_deprecated_codes_and_fields)
     teardown(&fx);
 }
 
+/* Garbage names and values (any bytes, any lengths) give errors, never a
+ * crash, and the form re-rendered from them is still well-formed. */
+TEST(cf_parse_garbage_never_crashes)
+{
+    static const char *names[] = {"case_ref", "gender", "age", "date_identified",
+        "origin_province", "origin_country", "transit_countries", "control_means",
+        "exploitation_1_province", "exploitation_5_country", "indicators_10_chain",
+        "ransom_paid_amount", "ransom_paid_currency", "year_identified", "x", ""};
+    unsigned seed = 12345;
+    for (int round = 0; round < 40; round++) {
+        fixture fx;
+        setup(&fx);
+        int n = (int)(seed % 30) + 1;
+        for (int i = 0; i < n; i++) {
+            char val[64];
+            seed = seed * 1103515245u + 12345u;
+            size_t len = (seed >> 8) % sizeof val;
+            for (size_t k = 0; k < len; k++) {
+                seed = seed * 1103515245u + 12345u;
+                val[k] = (char)(seed >> 16);
+            }
+            http_param *p = &fx.p[fx.np++];
+            p->key = names[(seed >> 4) % (sizeof names / sizeof names[0])];
+            p->klen = strlen(p->key);
+            char *v = sp_arena_alloc(&fx.a, len + 1);
+            memcpy(v, val, len);
+            v[len] = 0;
+            p->value = v;
+            p->vlen = len;
+        }
+        int rc = parse(&fx);
+        ASSERT(rc == SP_OK || rc == SP_EINPUT);
+        ASSERT_EQ(caseform_render(&fx.html, fx.cb, &fx.v, &fx.e, "/x", "t"), SP_OK);
+        ASSERT(well_formed(fx.html.data));
+        teardown(&fx);
+    }
+}
+
 TEST_LIST(cf_render_empty_has_every_field_once, cf_render_escapes_hostile_values,
           cf_parse_good_submission, cf_parse_mistakes_same_rules_as_import, cf_parse_caps,
           cf_parse_unknown_and_repeated_names, cf_values_from_record_round_trip,
           cf_render_province_menus_limited,
-          cf_deprecated_codes_and_fields)
+          cf_deprecated_codes_and_fields, cf_parse_garbage_never_crashes)
