@@ -136,63 +136,6 @@ static const char *param_canonical(const char *k)
     return NULL;
 }
 
-/* A CSV cell: quoted when needed, formula-neutralised (export.h's rule). */
-static int csv_cell(sp_buf *b, const char *s, size_t n)
-{
-    int apos = export_needs_neutralising(s, n);
-    int q = apos || (n && (s[0] == ' ' || s[n - 1] == ' '));
-    for (size_t i = 0; i < n && !q; i++)
-        if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n') q = 1;
-    int rc = SP_OK;
-    if (q) rc = sp_buf_addc(b, '"');
-    if (!rc && apos) rc = sp_buf_addc(b, '\'');
-    for (size_t i = 0; i < n && !rc; i++) {
-        if (s[i] == '"') rc = sp_buf_addc(b, '"');
-        if (!rc) rc = sp_buf_addc(b, s[i]);
-    }
-    if (!rc && q) rc = sp_buf_addc(b, '"');
-    return rc;
-}
-
-/* The table flattened: one header line (nested columns named
- * "NEST.name"), one line per row, CRLF line ends, no BOM. */
-static int table_csv(const stats_table *t, sp_buf *b)
-{
-    int rc = SP_OK;
-    char name[256];
-    for (size_t c = 0; c < t->ncols && !rc; c++) {
-        const stats_column *col = &t->cols[c];
-        if (col->level > 0 && col->level <= STATS_MAX_LEVELS && t->nest[col->level - 1])
-            snprintf(name, sizeof name, "%s.%s", t->nest[col->level - 1], col->name);
-        else
-            snprintf(name, sizeof name, "%s", col->name);
-        if (c) rc = sp_buf_addc(b, ',');
-        if (!rc) rc = csv_cell(b, name, strlen(name));
-    }
-    if (!rc) rc = sp_buf_adds(b, "\r\n");
-    for (size_t r = 0; r < t->nrows && !rc; r++) {
-        for (size_t c = 0; c < t->ncols && !rc; c++) {
-            const stats_cell *x = stats_cell_at(t, r, c);
-            if (c) rc = sp_buf_addc(b, ',');
-            if (!rc && x->suppressed && t->cols[c].kind == STATS_COUNT)
-                rc = sp_buf_printf(b, "<%d", t->suppress_k > 0 ? t->suppress_k : PRIVACY_K_DEFAULT);
-            if (rc || x->missing) continue;   /* a hidden share is empty */
-            switch (t->cols[c].kind) {
-            case STATS_TEXT:
-                if (x->s) rc = csv_cell(b, x->s, strlen(x->s));
-                break;
-            case STATS_INT:
-            case STATS_COUNT: rc = sp_buf_printf(b, "%lld", x->n); break;
-            case STATS_SHARE: /* rounded to 4 decimals, as in the JSON */
-                rc = sp_buf_printf(b, "%.10g", round(x->share * 10000.0) / 10000.0);
-                break;
-            }
-        }
-        if (!rc) rc = sp_buf_adds(b, "\r\n");
-    }
-    return rc;
-}
-
 /* "gender:male" -> "gender=male" (the first ':' or '=' separates; field
  * names hold neither). */
 static void where_value(const char *v, char *out, size_t cap)
@@ -298,7 +241,7 @@ int api_stats(serve_ctx *ctx, const http_request *req, serve_reply *out)
         out->content_type = "text/csv; charset=utf-8";
         snprintf(out->extra, sizeof out->extra,
                  "Content-Disposition: attachment; filename=\"%s.csv\"\r\n", table);
-        rc = table_csv(t, &out->body);
+        rc = stats_to_csv(t, &out->body);
     } else {
         json_t *o = stats_to_json(t);
         rc = o ? json_reply(out, o) : SP_ENOMEM;

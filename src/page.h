@@ -85,10 +85,6 @@ typedef struct page_ctx {
  * and out may hold part of a page. */
 int page_render(const page_ctx *pc, sp_buf *out, sp_err *err);
 
-/* A stats table (stats.h or stats_extra.h) flattened to CSV exactly as the
- * API writes it: one header line (nested columns "NEST.name"), CRLF,
- * cells quoted when needed and formula-neutralised. */
-int page_table_csv(const stats_table *t, sp_buf *b);
 /* Computes a table by name: stats.h's tables, then stats_extra.h's. */
 int page_table_compute(sp_store *s, const sp_codebook *cb, const char *table,
                        const sp_filter *f, stats_table **out, sp_err *err);

@@ -93,7 +93,7 @@ static int sink_table(void *ud, const char *table)
     char rel[128];
     sp_buf b;
     sp_buf_init(&b, 256u << 20);
-    rc = page_table_csv(t, &b);
+    rc = stats_to_csv(t, &b);
     if (!rc) {
         snprintf(rel, sizeof rel, "data/%s.csv", table);
         rc = write_file(x->dir, rel, b.data, b.len, x->err);

@@ -1,6 +1,8 @@
 /* stats.c -- see stats.h. Every number comes from store_count (SQL lives
  * in store.c); this module only groups, labels, bands and sorts. */
 #include "stats.h"
+#include "export.h"
+#include "privacy.h"
 
 #include <jansson.h>
 #include <limits.h>
@@ -1375,4 +1377,65 @@ int stats_print_text(const stats_table *t, FILE *out)
     print_filter(t, out);
     for (size_t i = 0; i < t->nnotes; i++) fprintf(out, "Note: %s\n", t->notes[i]);
     return ferror(out) ? SP_EIO : SP_OK;
+}
+
+/* ------------------------------------------------------------ CSV */
+
+/* A CSV cell: quoted when needed, formula-neutralised (export.h's rule). */
+static int csv_cell(sp_buf *b, const char *s, size_t n)
+{
+    int apos = export_needs_neutralising(s, n);
+    int q = apos || (n && (s[0] == ' ' || s[n - 1] == ' '));
+    for (size_t i = 0; i < n && !q; i++)
+        if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n') q = 1;
+    int rc = SP_OK;
+    if (q) rc = sp_buf_addc(b, '"');
+    if (!rc && apos) rc = sp_buf_addc(b, '\'');
+    for (size_t i = 0; i < n && !rc; i++) {
+        if (s[i] == '"') rc = sp_buf_addc(b, '"');
+        if (!rc) rc = sp_buf_addc(b, s[i]);
+    }
+    if (!rc && q) rc = sp_buf_addc(b, '"');
+    return rc;
+}
+
+/* The table flattened to CSV: one header line (nested columns named
+ * "NEST.name"), one line per row, CRLF line ends, no BOM; a suppressed
+ * count reads "<k", a hidden share is empty; text cells that a spreadsheet
+ * would run as a formula are neutralised (export.h's rule). */
+int stats_to_csv(const stats_table *t, sp_buf *b)
+{
+    int rc = SP_OK;
+    char name[256];
+    for (size_t c = 0; c < t->ncols && !rc; c++) {
+        const stats_column *col = &t->cols[c];
+        if (col->level > 0 && col->level <= STATS_MAX_LEVELS && t->nest[col->level - 1])
+            snprintf(name, sizeof name, "%s.%s", t->nest[col->level - 1], col->name);
+        else
+            snprintf(name, sizeof name, "%s", col->name);
+        if (c) rc = sp_buf_addc(b, ',');
+        if (!rc) rc = csv_cell(b, name, strlen(name));
+    }
+    if (!rc) rc = sp_buf_adds(b, "\r\n");
+    for (size_t r = 0; r < t->nrows && !rc; r++) {
+        for (size_t c = 0; c < t->ncols && !rc; c++) {
+            const stats_cell *x = stats_cell_at(t, r, c);
+            if (c) rc = sp_buf_addc(b, ',');
+            if (!rc && x->suppressed && t->cols[c].kind == STATS_COUNT)
+                rc = sp_buf_printf(b, "<%d", t->suppress_k > 0 ? t->suppress_k : PRIVACY_K_DEFAULT);
+            if (rc || x->missing) continue;   /* a hidden share is empty */
+            switch (t->cols[c].kind) {
+            case STATS_TEXT:
+                if (x->s) rc = csv_cell(b, x->s, strlen(x->s));
+                break;
+            case STATS_INT:
+            case STATS_COUNT: rc = sp_buf_printf(b, "%lld", x->n); break;
+            case STATS_SHARE: /* rounded to 4 decimals, as in the JSON */
+                rc = sp_buf_printf(b, "%.10g", round(x->share * 10000.0) / 10000.0);
+                break;
+            }
+        }
+        if (!rc) rc = sp_buf_adds(b, "\r\n");
+    }
+    return rc;
 }

@@ -138,6 +138,10 @@ int stats_print_text(const stats_table *t, FILE *out);
  * "count" gets "NAME_suppressed"); the envelope gets "suppression":
  * {"k", "applied", "cells"} (null on a table of exact counts). */
 int stats_print_json(const stats_table *t, FILE *out);
+/* The table flattened to CSV into b (the API's and the report's .csv): a
+ * header line with nested columns named "NEST.name", CRLF line ends; a
+ * suppressed count reads "<k"; formula-like text is neutralised. */
+int stats_to_csv(const stats_table *t, sp_buf *b);
 /* The same as a jansson object (new reference; caller json_decref()s).
  * Declared as void* so this header needs no jansson. Shares are rounded to
  * 4 decimals: dump with JSON_REAL_PRECISION(10) to print them short. */

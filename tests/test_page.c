@@ -475,7 +475,7 @@ TEST(page_csv_matches_table)
     ASSERT_EQ(page_table_compute(x.st, x.cb, "gender", NULL, &t, &x.err), SP_OK);
     sp_buf b;
     sp_buf_init(&b, 1 << 20);
-    ASSERT_EQ(page_table_csv(t, &b), SP_OK);
+    ASSERT_EQ(stats_to_csv(t, &b), SP_OK);
     ASSERT(strncmp(b.data, "code,label,count,share\r\n", 24) == 0);
     ASSERT_EQ(count_of(b.data, "\r\n"), t->nrows + 1);
     sp_buf_free(&b);
