@@ -198,6 +198,15 @@ TEST(pprl_kernels_agree)
         /* odd lengths and offsets (unaligned starts) */
         ASSERT_EQ(pprl_sweep(q, base + 7 * PPRL_WORDS, 13),
                   (pprl_set_kernel(PPRL_KERNEL_PORTABLE), pprl_sweep(q, base + 7 * PPRL_WORDS, 13)));
+        /* a length that is not a multiple of 4 (the AVX2 tail) */
+        ASSERT_EQ(pprl_set_kernel(ks[k]), SP_OK);
+        uint32_t ta[16], tb[16]; float fa[16], fb[16];
+        size_t hk = pprl_dice_many(q, qpc, base + 3 * PPRL_WORDS, pc + 3, 14, 0.6f, ta, fa, 16);
+        pprl_set_kernel(PPRL_KERNEL_PORTABLE);
+        size_t hp = pprl_dice_many(q, qpc, base + 3 * PPRL_WORDS, pc + 3, 14, 0.6f, tb, fb, 16);
+        ASSERT_EQ(hk, hp);
+        ASSERT_EQ(hk, 5);                       /* 3, 6, 9, 12, 15 */
+        ASSERT(memcmp(ta, tb, hk * sizeof *ta) == 0 && memcmp(fa, fb, hk * sizeof *fa) == 0);
         printf("  kernel %s agrees (%zu hits of %d)\n", pprl_kernel_name(ks[k]), h0, N);
     }
     ASSERT_EQ(pprl_set_kernel(PPRL_KERNEL_AUTO), SP_OK);
