@@ -55,5 +55,8 @@ cat > "$OUT/results.md" <<MD
 MD
 cat "$OUT/results.md"
 
+# record linkage: Dice comparisons/s per core against a popcount sweep (docs/linkage.md)
+${CC:-cc} -std=c17 -O2 -D_DEFAULT_SOURCE -Isrc -Ibuild $(pkg-config --cflags libsodium) -o "$OUT/pprl_bench" bench/pprl_bench.c src/pprl.c src/util.c $(pkg-config --libs libsodium) -lm && "$OUT/pprl_bench" | tee "$OUT/pprl.md"
+
 # the dashboard served: latency, requests/s against nginx, memory, page weight
 RECORDS="$RECORDS" sh bench/dashboard.sh
