@@ -7,11 +7,11 @@ WARN     := -std=c17 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla
 CPPFLAGS := -D_DEFAULT_SOURCE -Isrc -Ibuild
 OPT      ?= -O2 -g
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -pthread
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lm -pthread
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 SRC      := $(filter-out src/main.c,$(wildcard src/*.c))
-EMBEDDED := codebook/codebook.json codebook/m49.tsv $(sort $(wildcard mappings/*.json)) $(sort $(wildcard geo/*.json)) $(sort $(wildcard static/*.css static/*.js))
+EMBEDDED := codebook/codebook.json codebook/m49.tsv codebook/calling_codes.tsv $(sort $(wildcard mappings/*.json)) $(sort $(wildcard geo/*.json)) $(sort $(wildcard static/*.css static/*.js))
 TESTS    := $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 FUZZERS  := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 

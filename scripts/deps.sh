@@ -3,7 +3,7 @@
 # Run as root (or with sudo available). Safe to run again: apt skips what is there.
 set -eu
 PKGS="build-essential pkg-config libsqlite3-dev sqlite3 libjansson-dev libzip-dev \
-libexpat1-dev libsodium-dev zlib1g-dev iso-codes clang libclang-rt-14-dev valgrind zip unzip \
+libexpat1-dev libsodium-dev libunistring-dev zlib1g-dev iso-codes clang libclang-rt-14-dev valgrind zip unzip \
 python3"
 [ "${1:-}" = "--bench" ] && PKGS="$PKGS nginx-light wrk hyperfine time"
 missing=""
