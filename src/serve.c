@@ -17,6 +17,7 @@
 #include "page.h"
 #include "cli.h"
 #include "embed.h"
+#include "portal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -61,15 +62,23 @@ typedef struct serve_route {
     serve_handler fn;
     size_t max_body;           /* request body cap; 0: a body is refused (413) */
     int json_errors;           /* 400s as {"error", "parameter"} */
+    int portal;                /* 1: portal_handle answers (request bodies, a
+                                  principal; never cached, always no-store) */
 } serve_route;
 
 static const serve_route routes[] = {
-    {"/api/v1/meta", 0, HTTP_GET | HTTP_HEAD, api_meta, 0, 1},
-    {"/api/v1/stats/", 1, HTTP_GET | HTTP_HEAD, api_stats, 0, 1},
-    {"/static/", 1, HTTP_GET | HTTP_HEAD, serve_static, 0, 0},
-    {"/", 0, HTTP_GET | HTTP_HEAD, page_home, 0, 0},
-    {"/data/", 1, HTTP_GET | HTTP_HEAD, page_data, 0, 0},
-    {"/country/", 1, HTTP_GET | HTTP_HEAD, page_country, 0, 0},
+    {"/api/v1/meta", 0, HTTP_GET | HTTP_HEAD, api_meta, 0, 1, 0},
+    {"/api/v1/stats/", 1, HTTP_GET | HTTP_HEAD, api_stats, 0, 1, 0},
+    {"/static/", 1, HTTP_GET | HTTP_HEAD, serve_static, 0, 0, 0},
+    {"/", 0, HTTP_GET | HTTP_HEAD, page_home, 0, 0, 0},
+    {"/data/", 1, HTTP_GET | HTTP_HEAD, page_data, 0, 0, 0},
+    {"/country/", 1, HTTP_GET | HTTP_HEAD, page_country, 0, 0, 0},
+    {"/login", 0, HTTP_GET | HTTP_HEAD | HTTP_POST, NULL, PORTAL_FORM_MAX, 0, 1},
+    {"/logout", 0, HTTP_POST, NULL, PORTAL_FORM_MAX, 0, 1},
+    {"/portal", 0, HTTP_GET | HTTP_HEAD, NULL, 0, 0, 1},
+    {"/portal/upload", 0, HTTP_POST, NULL, PORTAL_UPLOAD_MAX, 0, 1},
+    {"/portal/", 1, HTTP_GET | HTTP_HEAD | HTTP_POST, NULL, PORTAL_FORM_MAX, 0, 1},
+    {"/api/v1/submissions", 0, HTTP_POST, NULL, PORTAL_UPLOAD_MAX, 1, 1},
 };
 #define NROUTES (sizeof routes / sizeof routes[0])
 
@@ -269,6 +278,8 @@ typedef struct conn {
     int fd;
     char *in;
     size_t inlen, incap, scanned;
+    size_t limit;              /* the input buffer may grow to this (a body) */
+    char remote[64];           /* the peer's address */
     outitem out[OUTQ];
     size_t oh, on;             /* ring: first item, count */
     double last_active, req_start, last_write;
@@ -290,6 +301,7 @@ typedef struct worker {
     sp_buf key, log, scratch;
     serve_reply reply;
     refbuf *tails[3];          /* "", "Connection: close", "Connection: keep-alive" */
+    portal *portal;            /* NULL: the hub has no secret (portal answers 503) */
     time_t tails_sec;
 } worker;
 
@@ -489,6 +501,46 @@ static void log_line(worker *w, const http_request *req, int parsed, const logct
         sp_buf_printf(&w->log, "- - %d %zu %.0fus\n", lc->status, lc->bytes, us);
 }
 
+/* A portal request: the body, the peer and the principal go to
+ * portal_handle; the reply is never cached and always "no-store" (it
+ * depends on who asks). */
+static void handle_portal(worker *w, conn *c, http_request *req, const serve_route *rt,
+                          int head_only, logctx *lc)
+{
+    const char *why = NULL;
+    if (!w->portal) {
+        queue_error(w, c, 503, "this hub has no secret: run spotlight init", rt->json_errors,
+                    head_only, req->minor, NULL, lc);
+        return;
+    }
+    if (req->method == HTTP_POST && req->content_length < 0) {
+        queue_error(w, c, 411, "a POST needs a Content-Length", rt->json_errors, head_only,
+                    req->minor, NULL, lc);
+        return;
+    }
+    if (http_query_parse(req, &why)) {
+        queue_error(w, c, 400, why, rt->json_errors, head_only, req->minor, NULL, lc);
+        return;
+    }
+    serve_reply *r = &w->reply;
+    sp_buf_reset(&r->body);
+    r->status = 200;
+    r->content_type = NULL;
+    r->cache_control = NULL;
+    r->no_store = 1;
+    r->extra[0] = '\0';
+    size_t blen = req->content_length > 0 ? (size_t)req->content_length : 0;
+    int rc = portal_handle(w->portal, &w->ctx, req, c->in + req->head_len, blen, c->remote, r);
+    audit_context_set(NULL, NULL);
+    if (rc) {
+        queue_error(w, c, 500, "the server could not answer this request", rt->json_errors,
+                    head_only, req->minor, NULL, lc);
+        return;
+    }
+    queue_simple(w, c, r->status, r->content_type ? r->content_type : "text/plain; charset=utf-8",
+                 r->body.data, r->body.len, r->extra, head_only, req->minor, lc);
+}
+
 /* Answers one parsed request. */
 static void handle(worker *w, conn *c, http_request *req, logctx *lc)
 {
@@ -505,8 +557,17 @@ static void handle(worker *w, conn *c, http_request *req, logctx *lc)
         return;
     }
     if (!(rt->methods & req->method)) {
-        queue_error(w, c, 405, "this address answers GET and HEAD", rt->json_errors, head_only,
-                    req->minor, "Allow: GET, HEAD\r\n", lc);
+        int post = (rt->methods & HTTP_POST) != 0, get = (rt->methods & HTTP_GET) != 0;
+        queue_error(w, c, 405,
+                    post ? (get ? "this address answers GET, HEAD and POST" : "this address answers POST")
+                         : "this address answers GET and HEAD",
+                    rt->json_errors, head_only, req->minor,
+                    post ? (get ? "Allow: GET, HEAD, POST\r\n" : "Allow: POST\r\n")
+                         : "Allow: GET, HEAD\r\n", lc);
+        return;
+    }
+    if (rt->portal) {
+        handle_portal(w, c, req, rt, head_only, lc);
         return;
     }
     if (http_query_parse(req, &why)) {
@@ -617,8 +678,8 @@ static int process(worker *w, conn *c, double now)
         http_request *req = &w->req;
         int rc = http_parse_request(c->in, c->inlen, req, &why);
         if (rc == HTTP_PARSE_MORE) break;
-        did = 1;
         if (rc != HTTP_PARSE_OK) {
+            did = 1;
             c->closing = 1;
             queue_error(w, c, rc, why, 0, 0, 1, NULL, &lc);
             log_line(w, req, 0, &lc);
@@ -627,14 +688,19 @@ static int process(worker *w, conn *c, double now)
         size_t blen = req->content_length > 0 ? (size_t)req->content_length : 0;
         const serve_route *rt = route_find(req->path);
         size_t cap = rt ? rt->max_body : 0;
-        if (blen > cap || req->head_len + blen > IN_CAP) {
+        if (blen > cap) {
+            did = 1;
             c->closing = 1;
             queue_error(w, c, 413, "this address takes no request body of that size",
                         rt && rt->json_errors, req->method == HTTP_HEAD, req->minor, NULL, &lc);
             log_line(w, req, 1, &lc);
             break;
         }
-        if (req->head_len + blen > c->inlen) break;     /* body still arriving */
+        if (req->head_len + blen > c->inlen) {          /* body still arriving */
+            if (req->head_len + blen > c->limit) c->limit = req->head_len + blen;
+            break;     /* no progress: the caller reads more */
+        }
+        did = 1;
         if (!req->keep_alive) c->closing = 1;
         handle(w, c, req, &lc);
         log_line(w, req, 1, &lc);
@@ -643,6 +709,13 @@ static int process(worker *w, conn *c, double now)
         c->inlen -= used;
         c->scanned = 0;
         c->req_start = c->inlen ? now : 0;
+        if (c->limit > IN_CAP && c->inlen <= IN_CAP) {    /* give a big body's room back */
+            c->limit = IN_CAP;
+            if (c->incap > IN_CAP) {
+                c->in = sp_xrealloc(c->in, IN_CAP + 1);
+                c->incap = IN_CAP;
+            }
+        }
     }
     return did;
 }
@@ -666,8 +739,8 @@ static void conn_event(worker *w, conn *c, uint32_t ev)
         }
         int did = process(w, c, now);
         if (!c->eof && !c->rd_blocked && !c->closing && c->on + 3 <= OUTQ) {
-            if (c->incap - c->inlen < 4096 && c->incap < IN_CAP) {
-                size_t nc = c->incap * 2 > IN_CAP ? IN_CAP : c->incap * 2;
+            if (c->incap - c->inlen < 4096 && c->incap < c->limit) {
+                size_t nc = c->incap * 2 > c->limit ? c->limit : c->incap * 2;
                 c->in = sp_xrealloc(c->in, nc + 1);
                 c->incap = nc;
             }
@@ -699,7 +772,9 @@ dead:
 static void accept_all(worker *w)
 {
     for (;;) {
-        int fd = accept4(w->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof peer;
+        int fd = accept4(w->lfd, (struct sockaddr *)&peer, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR) continue;
             return;    /* EAGAIN, or out of descriptors: try again on the next event */
@@ -713,6 +788,12 @@ static void accept_all(worker *w)
         conn *c = sp_xcalloc(1, sizeof *c);
         c->fd = fd;
         c->incap = 4096;
+        c->limit = IN_CAP;
+        if (peer.ss_family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)&peer)->sin_addr, c->remote, sizeof c->remote);
+        else if (peer.ss_family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&peer)->sin6_addr, c->remote,
+                      sizeof c->remote);
         c->in = sp_xmalloc(c->incap + 1);
         c->last_active = c->last_write = sp_now();
         struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = c};
@@ -910,6 +991,11 @@ int serve_run(const serve_opts *o)
             goto done;
         }
         w->ctx.generation = hub_generation(w->ctx.store, 0);
+        sp_err_clear(&err);
+        if (portal_open(&w->portal, w->ctx.store, &err) != SP_OK) {
+            w->portal = NULL;      /* no secret yet: the portal answers 503 */
+            sp_err_clear(&err);
+        }
         w->next_gen = sp_now() + GEN_INTERVAL;
     }
     struct sigaction sa;
@@ -939,6 +1025,7 @@ done:
         for (int k = 0; k < 3; k++) rb_unref(w->tails[k]);
         if (w->epfd >= 0) close(w->epfd);
         if (w->lfd >= 0) close(w->lfd);
+        portal_close(w->portal);
         store_close(w->ctx.store);
         sp_buf_free(&w->key);
         sp_buf_free(&w->log);
