@@ -307,10 +307,23 @@ static size_t dice_many_avx2(const uint64_t *q, unsigned qpc, const uint64_t *ba
     for (int j = 0; j < 4; j++) qv[j] = _mm256_loadu_si256((const __m256i *)(q + 4 * j));
     size_t hits = 0, i = 0;
     uint64_t cnt[4];
+    /* the hit test for four at once, in the same float operations as HIT
+     * (2c >= t(pa+pb), pa+pb != 0), so the results are bit-identical */
+    const __m128 two = _mm_set1_ps(2.0f), tv = _mm_set1_ps(t);
+    const __m128i qp = _mm_set1_epi32((int)qpc), zero = _mm_setzero_si128();
     for (; i + 4 <= n; i += 4) {
         count4_avx2(qv, base + i * PPRL_WORDS, cnt);
-        for (int j = 0; j < 4; j++)
-            if (HIT(cnt[j], qpc, pc[i + j], t)) RECORD_HIT(i + j, cnt[j], qpc, pc[i + j]);
+        __m128i c32 = _mm_setr_epi32((int)cnt[0], (int)cnt[1], (int)cnt[2], (int)cnt[3]);
+        __m128i p32 = _mm_add_epi32(qp, _mm_cvtepu16_epi32(_mm_loadl_epi64((const __m128i *)(pc + i))));
+        __m128 lhs = _mm_mul_ps(two, _mm_cvtepi32_ps(c32));
+        __m128 rhs = _mm_mul_ps(tv, _mm_cvtepi32_ps(p32));
+        __m128 ok = _mm_and_ps(_mm_cmpge_ps(lhs, rhs),
+                               _mm_castsi128_ps(_mm_xor_si128(_mm_cmpeq_epi32(p32, zero),
+                                                              _mm_set1_epi32(-1))));
+        if (__builtin_expect(_mm_movemask_ps(ok) != 0, 0)) {
+            for (int j = 0; j < 4; j++)
+                if (HIT(cnt[j], qpc, pc[i + j], t)) RECORD_HIT(i + j, cnt[j], qpc, pc[i + j]);
+        }
     }
     for (; i < n; i++) {
         unsigned c = andpop_avx2(qv, base + i * PPRL_WORDS);

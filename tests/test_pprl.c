@@ -303,7 +303,39 @@ TEST(pprl_link_greedy_one_to_one)
     sp_err_free(&er);
 }
 
+/* Dice exactly at the threshold is a hit; two empty encodings never are
+ * (not even at threshold 0), in every kernel, in the 4-wide part and the
+ * tail alike. */
+TEST(pprl_threshold_edges)
+{
+    enum { N = 9 };
+    uint64_t base[N * PPRL_WORDS] = {0}, q[PPRL_WORDS] = {0}, z[PPRL_WORDS] = {0};
+    uint16_t pc[N];
+    q[3] = 0xF;                                   /* 4 bits */
+    for (int i = 0; i < N; i++) {
+        /* even: 3 of q's bits + 1 other = 0.75; odd: 2 shared of 4 = 0.5 */
+        base[i * PPRL_WORDS + 3] = i % 2 == 0 ? 0x17 : 0x33;
+        pc[i] = 4;
+    }
+    pprl_kernel ks[] = { PPRL_KERNEL_PORTABLE, PPRL_KERNEL_POPCNT, PPRL_KERNEL_AVX2,
+                         PPRL_KERNEL_AVX512 };
+    for (size_t k = 0; k < sizeof ks / sizeof ks[0]; k++) {
+        if (pprl_set_kernel(ks[k]) != SP_OK) { printf("  SKIP %s\n", pprl_kernel_name(ks[k])); continue; }
+        uint32_t idx[N]; float sc[N];
+        ASSERT_EQ(pprl_dice_many(q, 4, base, pc, N, 0.75f, idx, sc, N), 5);
+        for (int j = 0; j < 5; j++) { ASSERT_EQ(idx[j], 2 * j); ASSERT_DBL_EQ(sc[j], 0.75, 1e-7); }
+        ASSERT_EQ(pprl_dice_many(q, 4, base, pc, N, 0.5f, idx, sc, N), N);
+        ASSERT_EQ(pprl_dice_many(q, 4, base, pc, N, 0.76f, idx, sc, N), 0);
+        /* empty against empty: 0/0 is not a match */
+        uint16_t zpc[N] = {0};
+        uint64_t zb[N * PPRL_WORDS] = {0};
+        ASSERT_EQ(pprl_dice_many(z, 0, zb, zpc, N, 0.0f, idx, sc, N), 0);
+        /* NULL outputs: count only */
+        ASSERT_EQ(pprl_dice_many(q, 4, base, pc, N, 0.75f, NULL, NULL, 0), 5);
+    }
+}
+
 TEST_LIST(pprl_deterministic, pprl_key_and_salt_change_bits, pprl_popcount_stored,
           pprl_dice_known_cases, pprl_typo_and_other_person, pprl_bad_input,
           pprl_kernels_agree, pprl_blocking_keys, pprl_link_blocks_and_orgs,
-          pprl_link_greedy_one_to_one)
+          pprl_link_greedy_one_to_one, pprl_threshold_edges)
