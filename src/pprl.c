@@ -90,6 +90,12 @@ int pprl_encode(const uint8_t key[PPRL_KEY_BYTES], const pprl_field *fields,
     *pc = 0;
     if (!salt) salt = "";
     size_t sl = strlen(salt);
+    if (!key || (!fields && nfields)) {
+        rc = sp_err_add(err, NULL, 0, NULL, NULL, 0, "pprl-usage",
+                        "pprl_encode needs a key and fields");
+        rc = SP_EUSAGE;
+        goto done;
+    }
     if (sodium_init() < 0) {
         rc = sp_err_add(err, NULL, 0, NULL, NULL, 0, "pprl-sodium",
                         "libsodium could not be initialised");
@@ -539,6 +545,16 @@ int pprl_link(const pprl_rec *recs, size_t n, float threshold,
         goto done;
     }
     if (n == 0) goto done;
+    for (size_t i = 0; i < n; i++) {
+        if (!recs[i].bits || recs[i].pc > PPRL_BITS) {
+            char where[32];
+            snprintf(where, sizeof where, "record %zu", i);
+            rc = sp_err_add(err, NULL, 0, where, NULL, 0, "pprl-bad-record",
+                            "the record has no encoding or a popcount above %d",
+                            PPRL_BITS);
+            goto done;
+        }
+    }
     s = sp_xmalloc(n * sizeof *s);
     for (size_t i = 0; i < n; i++) {
         s[i].block = recs[i].block;

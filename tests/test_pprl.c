@@ -138,6 +138,8 @@ TEST(pprl_bad_input)
     pprl_field tok[] = { { "given", "An", 10, (pprl_tok)42 } };
     ASSERT_EQ(pprl_encode(KEY, tok, 1, "", a, &pa, &e), SP_EINPUT);
     ASSERT_EQ(pprl_encode(KEY, k0, 1, big, a, &pa, &e), SP_ELIMIT);
+    ASSERT_EQ(pprl_encode(NULL, k0, 1, "", a, &pa, &e), SP_EUSAGE);
+    ASSERT_EQ(pprl_encode(KEY, NULL, 1, "", a, &pa, &e), SP_EUSAGE);
     /* UTF-8 names are fine, and an empty value adds nothing */
     pprl_field u[] = { { "given", "Nguyễn Văn", 10, PPRL_TOK_NAME },
                        { "family", "", 10, PPRL_TOK_NAME } };
@@ -253,6 +255,15 @@ TEST(pprl_link_blocks_and_orgs)
         ASSERT_NE(r[p[i].a].org, r[p[i].b].org);
     }
     free(p);
+    /* a record without an encoding is an error naming it, not a crash */
+    r[3].bits = NULL;
+    ASSERT_EQ(pprl_link(r, 6, 0.8f, 100, &p, &np, &st, &er), SP_EINPUT);
+    ASSERT_NULL(p);
+    ASSERT_CONTAINS(er.items[er.n - 1].column, "record 3");
+    r[3].bits = e;
+    r[3].pc = 2000;
+    ASSERT_EQ(pprl_link(r, 6, 0.8f, 100, &p, &np, &st, &er), SP_EINPUT);
+    r[3].pc = pe;
     /* empty input */
     ASSERT_EQ(pprl_link(r, 0, 0.8f, 100, &p, &np, &st, &er), SP_OK);
     ASSERT_EQ(np, 0);
