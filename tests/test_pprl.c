@@ -62,9 +62,12 @@ TEST(pprl_key_and_salt_change_bits)
     person("An", "Nguyen", "1990-03-07", "f", "VNM", KEY, "1991", c, &pc);
     ASSERT(memcmp(a, b, sizeof a) != 0);
     ASSERT(memcmp(a, c, sizeof a) != 0);
-    /* different keys look like different people */
-    ASSERT(pprl_dice(a, pa, b, pb) < 0.3);
-    ASSERT(pprl_dice(a, pa, c, pc) < 0.3);
+    /* another key or another year looks like another person: about the
+     * fill ratio (~0.27) that two unrelated encodings share by chance */
+    double dk = pprl_dice(a, pa, b, pb), dy = pprl_dice(a, pa, c, pc);
+    printf("  same person, other key: %.3f; other salt: %.3f\n", dk, dy);
+    ASSERT(dk < 0.4);
+    ASSERT(dy < 0.4);
 }
 
 TEST(pprl_popcount_stored)
