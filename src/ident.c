@@ -714,6 +714,13 @@ static int norm_email(const char *s, size_t n, wr *w, const char **why)
         return bad(why, "an email address has at most 254 characters");
     if (at == 0 || at > 64)
         return bad(why, "the part before the @ has 1 to 64 characters");
+    for (size_t i = 0; i < at; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c < 0x80 && !is_alnum(c) && !strchr(".!#$%&'*+-/=?^_`{|}~", c))
+            return badf(why, "'%c' cannot be in the part before the @ (unquoted)", c);
+    }
+    if (v[0] == '.' || v[at - 1] == '.')
+        return bad(why, "the part before the @ cannot start or end with a dot");
     const char *d = v + at + 1;
     size_t dn = n - at - 1;
     if (dn < 3 || !memchr(d, '.', dn))
@@ -825,7 +832,8 @@ static int norm_website(const char *s, size_t n, wr *w, const char **why)
     for (size_t i = 0; i < m; i++)
         v[i] = to_lower(p[i]);
     const char *h = v;
-    if (m > 4 && memcmp(v, "www.", 4) == 0) {
+    /* "www." is dropped while a name with a dot remains ("www.com" stays) */
+    while (m > 4 && memcmp(h, "www.", 4) == 0 && memchr(h + 4, '.', m - 4)) {
         h += 4;
         m -= 4;
     }
@@ -888,6 +896,18 @@ static void handle_from_url(const char *platform, const char **s, size_t *n)
     *n = e;
 }
 
+/* Drops leading '@' signs and the spacing around them. */
+static void strip_at(const char **s, size_t *n)
+{
+    size_t before;
+    do {
+        before = *n;
+        trim(s, n);
+        while (*n && (*s)[0] == '@')
+            (*s)++, (*n)--;
+    } while (*n != before);
+}
+
 static int norm_handle(const char *platform, const char *country, const char *s,
                        size_t n, wr *w, const char **why)
 {
@@ -896,6 +916,7 @@ static int norm_handle(const char *platform, const char *country, const char *s,
     if (streq(platform, "whatsapp") || streq(platform, "zalo")) {
         if (has_prefix_ci(s, n, "https://wa.me/"))
             s += 14, n -= 14;
+        strip_at(&s, &n);
         int phone_like = 1;
         for (size_t i = 0; i < n; i++) {
             unsigned char c = (unsigned char)s[i];
@@ -905,9 +926,9 @@ static int norm_handle(const char *platform, const char *country, const char *s,
         if (phone_like || streq(platform, "whatsapp"))
             return norm_phone(s, n, country, w, why);
     }
+    strip_at(&s, &n);
     handle_from_url(platform, &s, &n);
-    if (n && s[0] == '@')
-        s++, n--;
+    strip_at(&s, &n);
     char v[IDENT_MAX_INPUT] = {0};
     for (size_t i = 0; i < n; i++)
         v[i] = to_lower(s[i]);
@@ -951,13 +972,6 @@ static int norm_handle(const char *platform, const char *country, const char *s,
 
 static int norm_name(const char *s, size_t n, wr *w, const char **why)
 {
-    if (u8_check((const uint8_t *)s, n)) {
-        /* best effort: printable ASCII only */
-        for (size_t i = 0; i < n; i++)
-            if (s[i] >= ' ' && s[i] < 0x7f)
-                wr_add(w, s + i, 1);
-        return bad(why, "not valid UTF-8");
-    }
     size_t flen = 0;
     uint8_t *f = u8_casefold((const uint8_t *)s, n, NULL, UNINORM_NFKC, NULL, &flen);
     if (!f)
@@ -1012,6 +1026,12 @@ int ident_normalise(const char *type, const char *chain_or_platform,
         return bad(why, "contains a NUL byte");
     const char *s = raw ? raw : "";
     trim(&s, &n);
+    if (u8_check((const uint8_t *)s, n)) {
+        for (size_t i = 0; i < n; i++)  /* best effort: the printable ASCII */
+            if (s[i] >= ' ' && s[i] < 0x7f)
+                wr_add(&w, s + i, 1);
+        return bad(why, "not valid UTF-8");
+    }
     const char *cp = chain_or_platform && *chain_or_platform ? chain_or_platform : NULL;
     int rc;
     if (strcmp(type, "iban") == 0)

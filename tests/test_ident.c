@@ -268,6 +268,8 @@ TEST(email_rules)
     INVALID("email", NULL, NULL, "@example.com", "1 to 64");
     INVALID("email", NULL, NULL, "a@example..com", "two dots");
     INVALID("email", NULL, NULL, "a@exa_mple.com", "cannot be in a domain");
+    INVALID("email", NULL, NULL, "mailto:mailto:a@example.com", "cannot be in the part before");
+    INVALID("email", NULL, NULL, ".a@example.com", "start or end with a dot");
 }
 
 TEST(social_handles)
@@ -289,6 +291,7 @@ TEST(social_handles)
     INVALID("social_handle", "whatsapp", NULL, "john", "no letters");
     VALID("social_handle", "line", NULL, "@Agent-Lee", "agent-lee");
     VALID("social_handle", NULL, NULL, "@Some_One", "some_one");
+    VALID("social_handle", NULL, NULL, "@@Some_One", "some_one");
     INVALID("social_handle", NULL, NULL, "some one", "no spaces");
 }
 
@@ -303,6 +306,8 @@ TEST(website_host)
     INVALID("website", NULL, NULL, "-bad.example.com", "dash");
     INVALID("website", NULL, NULL, "example.123", "all digits");
     INVALID("website", NULL, NULL, "https:///", "no host");
+    VALID("website", NULL, NULL, "www.www.example.com", "example.com");  /* idempotent */
+    VALID("website", NULL, NULL, "www.com", "www.com");
 }
 
 TEST(names_nfkc_casefold)
