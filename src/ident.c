@@ -341,8 +341,11 @@ static int norm_phone(const char *s, size_t n, const char *country, wr *w,
         snprintf(num, sizeof num, "%s", digits);
     } else if (country && *country && ident_calling_code(country, code, trunk)) {
         const char *nat = digits;
-        size_t tl = strlen(trunk);
-        if (tl && strncmp(nat, trunk, tl) == 0)
+        size_t tl = strlen(trunk), cl = strlen(code);
+        if (tl && strncmp(nat, trunk, tl) != 0 && strncmp(nat, code, cl) == 0 &&
+            strlen(nat) >= cl + 7)
+            nat += cl;  /* "855 12 345 678": the code written without its + */
+        else if (tl && strncmp(nat, trunk, tl) == 0)
             nat += tl;
         else if (!tl && nat[0] == '0' && strcmp(code, "39") != 0 && strcmp(code, "378") != 0)
             nat += 1;  /* a stray trunk 0 where none is dialled (Italy keeps its 0) */

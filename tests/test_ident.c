@@ -95,6 +95,9 @@ TEST(phone_e164)
     VALID("phone", NULL, "IT", "06 1234 5678", "+390612345678");      /* Italy keeps its 0 */
     VALID("phone", NULL, "RU", "8 912 345 67 89", "+79123456789");    /* trunk 8 */
     VALID("phone", NULL, NULL, "tel:+84912345678", "+84912345678");
+    VALID("phone", NULL, "KH", "855 12 345 678", "+85512345678");  /* + left out */
+    VALID("phone", NULL, "TH", "66 81 234 5678", "+66812345678");
+    VALID("phone", NULL, "TH", "081 234 5678", "+66812345678");
     INVALID("phone", NULL, NULL, "+855 12 ABC 678", "no letters");
     INVALID("phone", NULL, "KH", "012 345 67B", "no letters");
     INVALID("phone", NULL, NULL, "012 345 678", "no country");
