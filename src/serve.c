@@ -262,6 +262,12 @@ static long long hub_generation(sp_store *s, long long last)
     return store_generation(s, &g) == SP_OK ? g : last;
 }
 
+/* Bumped after every portal POST (a write of this process): a worker
+ * that sees it move re-reads the generation before its next cached
+ * answer, so a withdrawal shows at once on every worker, not within
+ * GEN_INTERVAL. */
+static _Atomic unsigned long portal_writes;
+
 /* Part of every ETag: a hub rebuilt from scratch restarts its generation
  * at 0, and a restarted server must not vouch for an old client copy. */
 static unsigned long long etag_epoch;
@@ -302,6 +308,7 @@ typedef struct worker {
     serve_reply reply;
     refbuf *tails[3];          /* "", "Connection: close", "Connection: keep-alive" */
     portal *portal;            /* NULL: the hub has no secret (portal answers 503) */
+    unsigned long seen_writes; /* portal_writes when the generation was last read */
     time_t tails_sec;
 } worker;
 
@@ -532,6 +539,7 @@ static void handle_portal(worker *w, conn *c, http_request *req, const serve_rou
     size_t blen = req->content_length > 0 ? (size_t)req->content_length : 0;
     int rc = portal_handle(w->portal, &w->ctx, req, c->in + req->head_len, blen, c->remote, r);
     audit_context_set(NULL, NULL);
+    if (req->method == HTTP_POST) portal_writes++;
     if (rc) {
         queue_error(w, c, 500, "the server could not answer this request", rt->json_errors,
                     head_only, req->minor, NULL, lc);
@@ -581,6 +589,15 @@ static void handle(worker *w, conn *c, http_request *req, logctx *lc)
         queue_error(w, c, 400, "the query is too long", rt->json_errors, head_only, req->minor,
                     NULL, lc);
         return;
+    }
+    unsigned long pw = portal_writes;
+    if (pw != w->seen_writes) {
+        w->seen_writes = pw;
+        long long g = hub_generation(w->ctx.store, w->ctx.generation);
+        if (g != w->ctx.generation) {
+            cache_clear(&w->cache);
+            w->ctx.generation = g;
+        }
     }
     uint64_t h = sp_hash(w->key.data, w->key.len);
     centry *e = cache_get(&w->cache, w->key.data, w->key.len, h);
