@@ -851,8 +851,9 @@ static int norm_website(const char *s, size_t n, wr *w, const char **why)
 
 /* ---- social handles */
 
-/* If s is a URL on one of the platform's hosts, narrows s to the handle. */
-static void handle_from_url(const char *platform, const char **s, size_t *n)
+/* If s is a profile URL on a known social-media host, narrows s to the
+ * handle (or to the numeric id of a facebook profile.php?id= link). */
+static void handle_from_url(const char **s, size_t *n)
 {
     const char *p = *s;
     size_t m = *n;
@@ -876,7 +877,7 @@ static void handle_from_url(const char *platform, const char **s, size_t *n)
         return;
     p += hl;
     m -= hl;
-    if ((streq(platform, "facebook") || !platform) && has_prefix_ci(p, m, "profile.php?")) {
+    if (has_prefix_ci(p, m, "profile.php?")) {
         const char *id = NULL;
         for (size_t i = 0; i + 3 <= m; i++)
             if ((i == 0 || p[i - 1] == '?' || p[i - 1] == '&') && memcmp(p + i, "id=", 3) == 0) {
@@ -916,22 +917,30 @@ static int norm_handle(const char *platform, const char *country, const char *s,
 {
     if (platform && !*platform)
         platform = NULL;
+    /* wa.me links carry the full international number without its + */
+    int wa_me = 0;
+    if (has_prefix_ci(s, n, "https://wa.me/"))
+        s += 14, n -= 14, wa_me = 1;
+    else if (has_prefix_ci(s, n, "wa.me/"))
+        s += 6, n -= 6, wa_me = 1;
+    strip_at(&s, &n);
+    handle_from_url(&s, &n);
+    strip_at(&s, &n);
     if (streq(platform, "whatsapp") || streq(platform, "zalo")) {
-        if (has_prefix_ci(s, n, "https://wa.me/"))
-            s += 14, n -= 14;
-        strip_at(&s, &n);
         int phone_like = 1;
         for (size_t i = 0; i < n; i++) {
             unsigned char c = (unsigned char)s[i];
             if (!is_digit(c) && !is_space(c) && !strchr("+-.()/", c))
                 phone_like = 0;
         }
+        if (wa_me && phone_like && n && s[0] != '+') {
+            char plus[IDENT_MAX_INPUT + 2] = "+";
+            memcpy(plus + 1, s, n);
+            return norm_phone(plus, n + 1, country, w, why);
+        }
         if (phone_like || streq(platform, "whatsapp"))
             return norm_phone(s, n, country, w, why);
     }
-    strip_at(&s, &n);
-    handle_from_url(platform, &s, &n);
-    strip_at(&s, &n);
     char v[IDENT_MAX_INPUT] = {0};
     for (size_t i = 0; i < n; i++)
         v[i] = to_lower(s[i]);

@@ -291,10 +291,14 @@ TEST(social_handles)
     VALID("social_handle", "whatsapp", "KH", "012 345 678", "+85512345678");
     VALID("social_handle", "zalo", "VN", "0912 345 678", "+84912345678");
     VALID("social_handle", "zalo", NULL, "Nguyen.Van-A", "nguyen.van-a");
+    /* a digits-only handle left by a URL is a phone number (found by fuzz_ident) */
+    INVALID("social_handle", "zalo", "VN", "facebook.com/9", "8 to 15 digits");
+    VALID("social_handle", "whatsapp", NULL, "https://wa.me/85512345678", "+85512345678");
     INVALID("social_handle", "whatsapp", NULL, "john", "no letters");
     VALID("social_handle", "line", NULL, "@Agent-Lee", "agent-lee");
     VALID("social_handle", NULL, NULL, "@Some_One", "some_one");
     VALID("social_handle", NULL, NULL, "@@Some_One", "some_one");
+    VALID("social_handle", "other", NULL, "fb.com/profile.php?ref=x&id=4", "4");
     INVALID("social_handle", NULL, NULL, "some one", "no spaces");
 }
 
