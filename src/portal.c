@@ -17,6 +17,7 @@
 #define PART_HEAD_MAX 4096         /* header bytes of one multipart part */
 #define FILENAME_MAX_BYTES 255
 #define BOUNDARY_MAX 70
+#define IDEM_KEY_MAX 128
 
 struct portal {
     auth *auth;
@@ -868,7 +869,6 @@ static int api_submit(portal *pt, serve_ctx *ctx, const http_request *req, const
                       size_t blen, const char *remote, serve_reply *out)
 {
     who w;
-    (void)pt;
     if (!http_header_get(req, "Authorization")) {
         add_extra(out, "WWW-Authenticate: Bearer\r\n");
         return api_error(out, 401, "an API token is needed: Authorization: Bearer <token>");
@@ -890,6 +890,41 @@ static int api_submit(portal *pt, serve_ctx *ctx, const http_request *req, const
     else
         return api_error(out, 415, "Content-Type must be text/csv, application/json or the XLSX type");
     if (blen == 0) return api_error(out, 400, "the body is empty");
+    /* Idempotency-Key: 1-128 printable ASCII; a retry with the same body
+     * gets the stored reply, the same key with another body a 422 */
+    const http_header *ik = http_header_get(req, "Idempotency-Key");
+    char key[IDEM_KEY_MAX + 1] = "";
+    unsigned char bh[STORE_AUTH_HASH_LEN];
+    if (ik) {
+        int ok = ik->vlen >= 1 && ik->vlen <= IDEM_KEY_MAX;
+        for (size_t i = 0; ok && i < ik->vlen; i++)
+            ok = ik->value[i] >= 0x20 && ik->value[i] <= 0x7e;
+        if (!ok) return api_error(out, 400, "Idempotency-Key must be 1 to 128 printable ASCII characters");
+        memcpy(key, ik->value, ik->vlen);
+        key[ik->vlen] = '\0';
+        crypto_generichash_state hs;
+        crypto_generichash_init(&hs, NULL, 0, sizeof bh);
+        crypto_generichash_update(&hs, (const unsigned char *)&fmt, sizeof fmt);
+        crypto_generichash_update(&hs, (const unsigned char *)body, blen);
+        crypto_generichash_final(&hs, bh, sizeof bh);
+        unsigned char sh[STORE_AUTH_HASH_LEN];
+        int sst = 0;
+        char *sresp = NULL;
+        int grc = store_idem_get(ctx->store, w.p.user_id, key, sh, &sst, &sresp);
+        if (grc == SP_OK) {
+            if (sodium_memcmp(sh, bh, sizeof bh) != 0) {
+                free(sresp);
+                return api_error(out, 422, "key reused with a different body");
+            }
+            out->status = sst;
+            out->content_type = "application/json; charset=utf-8";
+            add_extra(out, "Idempotent-Replayed: true\r\n");
+            int rc = sp_buf_adds(&out->body, sresp);
+            free(sresp);
+            return rc;
+        }
+        if (grc != SP_EOF) return grc;
+    }
     sp_err err;
     sp_err_init(&err);
     import_result res;
@@ -918,6 +953,11 @@ static int api_submit(portal *pt, serve_ctx *ctx, const http_request *req, const
                                           "error_count", (json_int_t)err.count));
     }
     sp_err_free(&err);
+    /* a concurrent first request with the same key may have stored first:
+     * this one's import then stands and its reply is not stored */
+    if (!rc && key[0] && (out->status == 201 || out->status == 422))
+        store_idem_put(ctx->store, w.p.user_id, key, bh, out->status, out->body.data,
+                       auth_now(pt->auth));
     return rc;
 }
 

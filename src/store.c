@@ -90,6 +90,16 @@ static const char *const migrations[] = {
     " key BLOB PRIMARY KEY,"
     " failures INTEGER NOT NULL,"
     " last_failure INTEGER NOT NULL) WITHOUT ROWID, STRICT;",
+    /* 4: stored replies of POST /api/v1/submissions by (account,
+     * Idempotency-Key), with the body's hash (portal.c) */
+    "CREATE TABLE idempotency("
+    " account_id INTEGER NOT NULL REFERENCES account(id) ON DELETE CASCADE,"
+    " key TEXT NOT NULL,"
+    " body_hash BLOB NOT NULL,"
+    " status INTEGER NOT NULL,"
+    " response TEXT NOT NULL,"
+    " created INTEGER NOT NULL,"
+    " PRIMARY KEY (account_id, key)) WITHOUT ROWID, STRICT;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -3440,4 +3450,55 @@ int store_throttle_prune(sp_store *s, long long before)
 {
     return auth_exec(s, "DELETE FROM login_throttle WHERE last_failure < ?2", NULL, before, 0, 0,
                      "deleting old login counters");
+}
+
+/* ------------------------------------------------------------ idempotency keys */
+
+int store_idem_get(sp_store *s, long long account_id, const char *key,
+                   unsigned char body_hash[STORE_AUTH_HASH_LEN], int *status, char **response)
+{
+    sqlite3_stmt *st = NULL;
+    *response = NULL;
+    int rc = prep(s, "SELECT body_hash, status, response FROM idempotency"
+                     " WHERE account_id = ?1 AND key = ?2", &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        const void *h = sqlite3_column_blob(st, 0);
+        if (!h || sqlite3_column_bytes(st, 0) != STORE_AUTH_HASH_LEN) {
+            rc = usage(s, SP_EDB, "a stored idempotency key has a bad hash%s", NULL);
+        } else {
+            memcpy(body_hash, h, STORE_AUTH_HASH_LEN);
+            *status = sqlite3_column_int(st, 1);
+            const char *t = (const char *)sqlite3_column_text(st, 2);
+            *response = sp_xstrdup(t ? t : "");
+        }
+    } else if (r == SQLITE_DONE) {
+        rc = SP_EOF;
+    } else {
+        rc = dberr(s, "finding an idempotency key");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int store_idem_put(sp_store *s, long long account_id, const char *key,
+                   const unsigned char body_hash[STORE_AUTH_HASH_LEN], int status,
+                   const char *response, long long now)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = prep(s, "INSERT INTO idempotency(account_id, key, body_hash, status, response, created)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &st);
+    if (rc) return rc;
+    sqlite3_bind_int64(st, 1, account_id);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, body_hash, STORE_AUTH_HASH_LEN, SQLITE_STATIC);
+    sqlite3_bind_int(st, 4, status);
+    sqlite3_bind_text(st, 5, response, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, now);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = dberr(s, "storing an idempotency key");
+    sqlite3_finalize(st);
+    return rc;
 }

@@ -277,4 +277,14 @@ int store_throttle_fail(sp_store *s, const unsigned char key[STORE_AUTH_HASH_LEN
 int store_throttle_clear(sp_store *s, const unsigned char key[STORE_AUTH_HASH_LEN]);
 int store_throttle_prune(sp_store *s, long long before);
 
+/* ---- idempotency keys of POST /api/v1/submissions (portal.c): the reply
+ * (status and body) stored under (account, key) with the body's hash.
+ * get: SP_EOF if none; *response is the caller's to free. put: SP_EDB if
+ * the key is already stored (a concurrent first request). */
+int store_idem_get(sp_store *s, long long account_id, const char *key,
+                   unsigned char body_hash[STORE_AUTH_HASH_LEN], int *status, char **response);
+int store_idem_put(sp_store *s, long long account_id, const char *key,
+                   const unsigned char body_hash[STORE_AUTH_HASH_LEN], int status,
+                   const char *response, long long now);
+
 #endif

@@ -3,7 +3,7 @@
  * parsers as pure functions, sign-in (good, bad, throttled, cookie flags,
  * the pre-session token), CSRF, uploads with the validation report,
  * withdrawal (own, another organisation's, anonymous), the public count
- * dropping at once, the API's 201/422/401/403, and an authorisation
+ * dropping at once, the API's 201/422/401/403 and Idempotency-Key, and an authorisation
  * matrix of five principals against every portal and API door, checking
  * that nothing of organisation A reaches organisation B. */
 #define _GNU_SOURCE 1   /* memmem */
@@ -530,6 +530,37 @@ TEST(api_submissions)
     ASSERT_STR_EQ(hdr(&r, "Cache-Control"), "no-store");
     resp_free(&r);
     ASSERT_EQ(meta_records(), before + 12);
+    /* Idempotency-Key: the retry replays the stored reply and stores nothing */
+    sp_buf idem, other;
+    csv_rows(&idem, "IDEM", 12, 0);
+    csv_rows(&other, "OTHER", 12, 0);
+    long long c0 = meta_records();
+    ASSERT_EQ(api_submit(tok_a, "text/csv", idem.data, &r, "Idempotency-Key: k-1\r\n"), 201);
+    ASSERT_NULL(hdr(&r, "Idempotent-Replayed"));
+    char *first = strdup(r.body);
+    resp_free(&r);
+    ASSERT_EQ(meta_records(), c0 + 12);
+    ASSERT_EQ(api_submit(tok_a, "text/csv", idem.data, &r, "Idempotency-Key: k-1\r\n"), 201);
+    ASSERT_STR_EQ(hdr(&r, "Idempotent-Replayed"), "true");
+    ASSERT_STR_EQ(r.body, first);
+    resp_free(&r);
+    free(first);
+    ASSERT_EQ(meta_records(), c0 + 12);                 /* stored once */
+    ASSERT_EQ(api_submit(tok_a, "text/csv", other.data, &r, "Idempotency-Key: k-1\r\n"), 422);
+    ASSERT_CONTAINS(r.body, "key reused with a different body");
+    resp_free(&r);
+    ASSERT_EQ(meta_records(), c0 + 12);
+    /* the same key of another account is another key */
+    ASSERT_EQ(api_submit(tok_b, "text/csv", other.data, &r, "Idempotency-Key: k-1\r\n"), 201);
+    resp_free(&r);
+    char longkey[200] = "Idempotency-Key: ";
+    memset(longkey + strlen(longkey), 'k', 129);
+    strcat(longkey, "\r\n");
+    ASSERT_EQ(api_submit(tok_a, "text/csv", idem.data, &r, longkey), 400);
+    ASSERT_CONTAINS(r.body, "1 to 128");
+    resp_free(&r);
+    sp_buf_free(&idem);
+    sp_buf_free(&other);
     /* a cookie is no credential for the API */
     http("POST", "/api/v1/submissions", "Cookie: sp_session=x\r\nContent-Type: text/csv\r\n",
          good.data, good.len, &r);
