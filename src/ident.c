@@ -98,6 +98,20 @@ static void trim(const char **s, size_t *n)
     *n = b - a;
 }
 
+/* Whether s holds a no-break space or a BOM, which trim() would eat at
+ * either end (a value holding one is refused where spaces are). */
+static int has_trimmable(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        if ((unsigned char)s[i] == 0xC2 && (unsigned char)s[i + 1] == 0xA0)
+            return 1;
+        if (i + 2 < n && (unsigned char)s[i] == 0xEF && (unsigned char)s[i + 1] == 0xBB &&
+            (unsigned char)s[i + 2] == 0xBF)
+            return 1;
+    }
+    return 0;
+}
+
 static int has_prefix_ci(const char *s, size_t n, const char *pre)
 {
     size_t k = strlen(pre);
@@ -708,6 +722,7 @@ static int norm_email(const char *s, size_t n, wr *w, const char **why)
         if (c <= ' ' || c == 0x7f)
             sp = 1;
     }
+    sp |= has_trimmable(s, n);
     wr_add(w, v, n);
     if (sp)
         return bad(why, "an email address has no spaces or control characters");
@@ -841,9 +856,12 @@ static int norm_website(const char *s, size_t n, wr *w, const char **why)
         m -= 4;
     }
     wr_add(w, h, m);
+    int sp = has_trimmable(h, m);
     for (size_t i = 0; i < m; i++)
         if ((unsigned char)h[i] <= ' ' || h[i] == 0x7f)
-            return bad(why, "a host name has no spaces or control characters");
+            sp = 1;
+    if (sp)
+        return bad(why, "a host name has no spaces or control characters");
     if (host_check(h, m, why) != 0)
         return IDENT_INVALID;
     return IDENT_VALID;
@@ -961,9 +979,12 @@ static int norm_handle(const char *platform, const char *country, const char *s,
     else if (streq(platform, "line") || streq(platform, "wechat") || streq(platform, "zalo"))
         extra = "_.-", lo = 1, hi = 64;
     else {
+        int sp = has_trimmable(v, n);
         for (size_t i = 0; i < n; i++)
             if ((unsigned char)v[i] <= ' ' || v[i] == 0x7f)
-                return bad(why, "a handle has no spaces or control characters");
+                sp = 1;
+        if (sp)
+            return bad(why, "a handle has no spaces or control characters");
         if (n > hi)
             return badf(why, "a handle has at most %zu characters", hi);
         return IDENT_VALID;

@@ -315,6 +315,8 @@ TEST(website_host)
     INVALID("website", NULL, NULL, "https:///", "no host");
     VALID("website", NULL, NULL, "www.www.example.com", "example.com");  /* idempotent */
     VALID("website", NULL, NULL, "www.com", "www.com");
+    INVALID("website", NULL, NULL, "@\xC2\xA0.a", "no spaces");  /* found by fuzz_ident */
+    INVALID("email", NULL, NULL, "mailto:\xC2\xA0" "a@example.com", "no spaces");
 }
 
 TEST(names_nfkc_casefold)
