@@ -45,6 +45,7 @@
 #define CACHE_MAX_ENTRIES 2048     /* per worker */
 #define CACHE_MAX_BYTES   (128u << 20)
 #define GZIP_MIN          1024
+#define MAX_BIG_BODIES    4        /* per worker: bodies over IN_CAP arriving at once */
 
 static const char security_headers[] =
     "Content-Security-Policy: default-src 'none'; img-src 'self' data:; style-src 'self'; "
@@ -309,6 +310,7 @@ typedef struct worker {
     refbuf *tails[3];          /* "", "Connection: close", "Connection: keep-alive" */
     portal *portal;            /* NULL: the hub has no secret (portal answers 503) */
     unsigned long seen_writes; /* portal_writes when the generation was last read */
+    int big;                   /* connections whose buffer may grow past IN_CAP */
     time_t tails_sec;
 } worker;
 
@@ -322,6 +324,7 @@ static void on_signal(int sig)
 
 static void conn_close(worker *w, conn *c)
 {
+    if (c->limit > IN_CAP) w->big--;
     epoll_ctl(w->epfd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     for (size_t i = 0; i < c->on; i++) rb_unref(c->out[(c->oh + i) % OUTQ].rb);
@@ -714,7 +717,19 @@ static int process(worker *w, conn *c, double now)
             break;
         }
         if (req->head_len + blen > c->inlen) {          /* body still arriving */
-            if (req->head_len + blen > c->limit) c->limit = req->head_len + blen;
+            if (req->head_len + blen > c->limit) {
+                /* a big body (an upload): a few at a time per worker */
+                if (c->limit <= IN_CAP && w->big >= MAX_BIG_BODIES) {
+                    did = 1;
+                    c->closing = 1;
+                    queue_error(w, c, 503, "too many uploads at once; try again shortly",
+                                rt && rt->json_errors, 0, req->minor, "Retry-After: 5\r\n", &lc);
+                    log_line(w, req, 1, &lc);
+                    break;
+                }
+                if (c->limit <= IN_CAP) w->big++;
+                c->limit = req->head_len + blen;
+            }
             break;     /* no progress: the caller reads more */
         }
         did = 1;
@@ -728,6 +743,7 @@ static int process(worker *w, conn *c, double now)
         c->req_start = c->inlen ? now : 0;
         if (c->limit > IN_CAP && c->inlen <= IN_CAP) {    /* give a big body's room back */
             c->limit = IN_CAP;
+            w->big--;
             if (c->incap > IN_CAP) {
                 c->in = sp_xrealloc(c->in, IN_CAP + 1);
                 c->incap = IN_CAP;

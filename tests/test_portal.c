@@ -561,6 +561,21 @@ TEST(api_submissions)
     resp_free(&r);
     sp_buf_free(&idem);
     sp_buf_free(&other);
+    /* a body larger than the server's head buffer arrives whole; over
+     * the upload cap it is refused before it is read */
+    sp_buf big;
+    csv_rows(&big, "BIG", 3000, 0);
+    ASSERT_GE(big.len, 64 * 1024);
+    ASSERT_EQ(api_submit(tok_a, "text/csv", big.data, &r, NULL), 201);
+    ASSERT_CONTAINS(r.body, "\"records\":3000");
+    resp_free(&r);
+    sp_buf_free(&big);
+    char over[128];
+    snprintf(over, sizeof over, "Authorization: Bearer %s\r\nContent-Length: %u\r\n", tok_a,
+             PORTAL_UPLOAD_MAX + 1);
+    http("POST", "/api/v1/submissions", over, NULL, 0, &r);
+    ASSERT_EQ(r.status, 413);
+    resp_free(&r);
     /* a cookie is no credential for the API */
     http("POST", "/api/v1/submissions", "Cookie: sp_session=x\r\nContent-Type: text/csv\r\n",
          good.data, good.len, &r);
