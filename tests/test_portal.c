@@ -486,6 +486,20 @@ TEST(upload_report_then_store_and_withdraw)
     ASSERT_CONTAINS(r.body, "withdrawn");
     resp_free(&r);
     (void)sub_b;
+    /* the audit log has the login, the upload by the signed-in user and
+     * the withdrawal, and its chain holds */
+    char cmd[1024], out[65536];
+    snprintf(cmd, sizeof cmd, "%s --db %s audit list 2>&1; %s --db %s audit verify >/dev/null 2>&1 && echo CHAIN-OK",
+             bin(), db, bin(), db);
+    FILE *pp = popen(cmd, "r");
+    size_t on = pp ? fread(out, 1, sizeof out - 1, pp) : 0;
+    out[on] = '\0';
+    if (pp) pclose(pp);
+    ASSERT_CONTAINS(out, "login");
+    ASSERT_CONTAINS(out, "withdraw");
+    ASSERT_CONTAINS(out, "upload");
+    ASSERT_CONTAINS(out, "user:");
+    ASSERT_CONTAINS(out, "CHAIN-OK");
     sp_buf_free(&bad);
     sp_buf_free(&good);
     sp_buf_free(&goodb);
