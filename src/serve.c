@@ -560,7 +560,7 @@ static void handle(worker *w, conn *c, http_request *req, logctx *lc)
     const char *why = NULL;
     if (req->method == HTTP_OTHER) {
         c->closing = 1;
-        queue_error(w, c, 501, "this method is not implemented", 0, 0, req->minor, NULL, lc);
+        queue_error(w, c, 501, "this server does not support that method", 0, 0, req->minor, NULL, lc);
         return;
     }
     if (!rt) {
