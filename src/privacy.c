@@ -736,9 +736,21 @@ static void cell_key(const stats_table *t, const lcell *x, sp_buf *b)
     sp_buf_reset(b);
     if (x->col < 0) { sp_buf_adds(b, "\x01records"); return; }
     sp_buf_printf(b, "%ld", x->col);
+    /* A row is named by its text columns; a level with none (a year) is
+     * named by its integers. Integers beside a text label are measures
+     * (a ransom median, a band's bounds) that may differ between views of
+     * the same row, so they must not make two views' cells look apart. */
+    int has_text[STATS_MAX_LEVELS + 1] = {0};
+    for (size_t c = 0; c < t->ncols; c++)
+        if (t->cols[c].kind == STATS_TEXT && t->cols[c].level >= 0 &&
+            t->cols[c].level <= STATS_MAX_LEVELS)
+            has_text[t->cols[c].level] = 1;
     for (size_t c = 0; c < t->ncols; c++) {
         const stats_column *col = &t->cols[c];
         if (col->level > x->level || col->kind == STATS_COUNT || col->kind == STATS_SHARE) continue;
+        if (col->kind == STATS_INT && col->level >= 0 && col->level <= STATS_MAX_LEVELS &&
+            has_text[col->level])
+            continue;
         const stats_cell *y = stats_cell_at(t, x->r0, c);
         if (y->missing) sp_buf_adds(b, "\x02-");
         else if (col->kind == STATS_TEXT) { sp_buf_addc(b, '\x02'); sp_buf_adds(b, y->s ? y->s : ""); }
