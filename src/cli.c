@@ -57,23 +57,39 @@ typedef struct opt {
     int *flag;                 /* where a flag goes */
 } opt;
 
-/* Parses argv against opts; positionals are collected in pos (argv order).
+/* Parses argv against opts; positionals are collected in pos (argv order,
+ * at most poscap of them: more is a usage error, never an overflow).
  * Filter options (stats_filter_is_option) are collected in filt when
- * filt is not NULL. Returns 0, or prints a usage error and returns
- * EXIT_USAGE. */
+ * filt is not NULL (filt has room for argc entries). Returns 0, or prints a
+ * usage error and returns EXIT_USAGE. */
+/* Elements of a fixed-size array (never a pointer). */
+#define NELEM(a) ((int)(sizeof(a) / sizeof *(a)))
+
+static int add_pos(const char *cmd, char *a, char **pos, int poscap, int *npos)
+{
+    if (*npos >= poscap) {
+        fprintf(stderr, "spotlight %s: too many arguments (at '%s'; see: spotlight help %s)\n",
+                cmd, a, cmd);
+        return EXIT_USAGE;
+    }
+    pos[(*npos)++] = a;
+    return 0;
+}
+
 static int parse_opts(const char *cmd, int argc, char **argv, const opt *opts,
-                      char **pos, int *npos, char **filt, int *nfilt)
+                          char **pos, int poscap, int *npos, char **filt, int *nfilt)
 {
     *npos = 0;
     if (nfilt) *nfilt = 0;
     for (int i = 0; i < argc; i++) {
         char *a = argv[i];
         if (a[0] != '-' || a[1] == '\0') {
-            pos[(*npos)++] = a;
+            if (add_pos(cmd, a, pos, poscap, npos)) return EXIT_USAGE;
             continue;
         }
         if (strcmp(a, "--") == 0) {
-            while (++i < argc) pos[(*npos)++] = argv[i];
+            while (++i < argc)
+                if (add_pos(cmd, argv[i], pos, poscap, npos)) return EXIT_USAGE;
             break;
         }
         if (filt) {
@@ -196,7 +212,7 @@ static int cmd_init(const char *db, int argc, char **argv)
     char *pos[8];
     int npos;
     (void)argv;
-    if (argc > 8 || parse_opts("init", argc, argv, NULL, pos, &npos, NULL, NULL)) return EXIT_USAGE;
+    if (argc > 8 || parse_opts("init", argc, argv, NULL, pos, NELEM(pos), &npos, NULL, NULL)) return EXIT_USAGE;
     if (npos) {
         fprintf(stderr, "spotlight init: unexpected argument '%s' (the hub is given with --db)\n", pos[0]);
         return EXIT_USAGE;
@@ -285,7 +301,7 @@ static int cmd_import(const char *db, int argc, char **argv)
                   {"--dry-run", 0, NULL, &dry},     {"--replace", 0, NULL, &replace},
                   {"--quiet", 0, NULL, &quiet},     {NULL, 0, NULL, NULL}};
     char **pos = sp_xcalloc((size_t)argc + 1, sizeof *pos);
-    int npos, rc = parse_opts("import", argc, argv, opts, pos, &npos, NULL, NULL);
+    int npos, rc = parse_opts("import", argc, argv, opts, pos, argc + 1, &npos, NULL, NULL);
     if (rc) goto out;
     if (!org || !*org) {
         fprintf(stderr, "spotlight import: say which organisation reports the records: --org NAME\n");
@@ -348,7 +364,7 @@ static int cmd_org(const char *db, int argc, char **argv)
     const char *country = NULL;
     opt opts[] = {{"--country", 1, &country, NULL}, {NULL, 0, NULL, NULL}};
     char **pos = sp_xcalloc((size_t)argc + 1, sizeof *pos);
-    int npos, rc = parse_opts("org", argc, argv, opts, pos, &npos, NULL, NULL);
+    int npos, rc = parse_opts("org", argc, argv, opts, pos, argc + 1, &npos, NULL, NULL);
     hub h;
     int opened = 0;
     if (rc) goto out;
@@ -449,7 +465,7 @@ static int cmd_submissions(const char *db, int argc, char **argv)
     const char *org = NULL;
     opt opts[] = {{"--org", 1, &org, NULL}, {NULL, 0, NULL, NULL}};
     char **pos = sp_xcalloc((size_t)argc + 1, sizeof *pos);
-    int npos, rc = parse_opts("submissions", argc, argv, opts, pos, &npos, NULL, NULL);
+    int npos, rc = parse_opts("submissions", argc, argv, opts, pos, argc + 1, &npos, NULL, NULL);
     free(pos);
     if (rc) return rc;
     hub h;
@@ -494,7 +510,7 @@ static int cmd_stats(const char *db, int argc, char **argv)
                   {"--public", 0, NULL, &public}, {NULL, 0, NULL, NULL}};
     char **pos = sp_xcalloc((size_t)argc + 1, sizeof *pos);
     char **filt = sp_xcalloc((size_t)argc + 1, sizeof *filt);
-    int npos, nfilt, rc = parse_opts("stats", argc, argv, opts, pos, &npos, filt, &nfilt);
+    int npos, nfilt, rc = parse_opts("stats", argc, argv, opts, pos, argc + 1, &npos, filt, &nfilt);
     hub h;
     int opened = 0;
     stats_filter sf;
@@ -568,7 +584,7 @@ static int cmd_export(const char *db, int argc, char **argv)
                   {NULL, 0, NULL, NULL}};
     char **pos = sp_xcalloc((size_t)argc + 1, sizeof *pos);
     char **filt = sp_xcalloc((size_t)argc + 1, sizeof *filt);
-    int npos, nfilt, rc = parse_opts("export", argc, argv, opts, pos, &npos, filt, &nfilt);
+    int npos, nfilt, rc = parse_opts("export", argc, argv, opts, pos, argc + 1, &npos, filt, &nfilt);
     hub h;
     int opened = 0;
     stats_filter sf;
@@ -635,7 +651,7 @@ static int cmd_demo(const char *db, int argc, char **argv)
         fprintf(stderr, "usage: spotlight demo [--records N] [--seed S] [--export-csv FILE]\n");
         return EXIT_USAGE;
     }
-    if ((rc = parse_opts("demo", argc, argv, opts, pos, &npos, NULL, NULL))) return rc;
+    if ((rc = parse_opts("demo", argc, argv, opts, pos, NELEM(pos), &npos, NULL, NULL))) return rc;
     if (npos) {
         fprintf(stderr, "spotlight demo: unexpected argument '%s'\n", pos[0]);
         return EXIT_USAGE;
@@ -680,7 +696,7 @@ static int cmd_codebook(const char *db, int argc, char **argv)
     int npos, rc;
     (void)db;
     if (argc > 4) return EXIT_USAGE;
-    if ((rc = parse_opts("codebook", argc, argv, opts, pos, &npos, NULL, NULL))) return rc;
+    if ((rc = parse_opts("codebook", argc, argv, opts, pos, NELEM(pos), &npos, NULL, NULL))) return rc;
     hub h;
     if ((rc = hub_open(&h, NULL, 0))) return rc;
     if (json) {
@@ -718,7 +734,7 @@ static int cmd_serve(const char *db, int argc, char **argv)
         fprintf(stderr, "usage: spotlight serve [--listen ADDR:PORT] [--threads N] [--quiet]\n");
         return EXIT_USAGE;
     }
-    if ((rc = parse_opts("serve", argc, argv, opts, pos, &npos, NULL, NULL))) return rc;
+    if ((rc = parse_opts("serve", argc, argv, opts, pos, NELEM(pos), &npos, NULL, NULL))) return rc;
     if (npos) {
         fprintf(stderr, "spotlight serve: unexpected argument '%s'\n", pos[0]);
         return EXIT_USAGE;
@@ -735,7 +751,7 @@ static int cmd_config(const char *db, int argc, char **argv)
 {
     char *pos[4];
     int npos, rc;
-    if (argc > 4 || (rc = parse_opts("config", argc, argv, NULL, pos, &npos, NULL, NULL)))
+    if (argc > 4 || (rc = parse_opts("config", argc, argv, NULL, pos, NELEM(pos), &npos, NULL, NULL)))
         return EXIT_USAGE;
     int get = npos == 2 && strcmp(pos[0], "get") == 0;
     int set = npos == 3 && strcmp(pos[0], "set") == 0;
@@ -776,7 +792,7 @@ static int cmd_xlsform(const char *db, int argc, char **argv)
     int npos, rc;
     (void)db;
     if (argc > 4) return EXIT_USAGE;
-    if ((rc = parse_opts("xlsform", argc, argv, opts, pos, &npos, NULL, NULL))) return rc;
+    if ((rc = parse_opts("xlsform", argc, argv, opts, pos, NELEM(pos), &npos, NULL, NULL))) return rc;
     if (npos || !out || !*out) {
         fprintf(stderr, "usage: spotlight xlsform --out FORM.xlsx (- for standard output)\n");
         return EXIT_USAGE;
@@ -804,7 +820,7 @@ static int cmd_template(const char *db, int argc, char **argv)
     int npos, rc;
     (void)db;
     if (argc > 6) return EXIT_USAGE;
-    if ((rc = parse_opts("template", argc, argv, opts, pos, &npos, NULL, NULL))) return rc;
+    if ((rc = parse_opts("template", argc, argv, opts, pos, NELEM(pos), &npos, NULL, NULL))) return rc;
     template_format tf;
     if (!format || strcmp(format, "csv") == 0) tf = TEMPLATE_CSV;
     else if (strcmp(format, "xlsx") == 0) tf = TEMPLATE_XLSX;
@@ -852,7 +868,7 @@ static int cmd_audit(const char *db, int argc, char **argv)
     char *pos[4];
     int npos, rc;
     if (argc > 12) return EXIT_USAGE;
-    if ((rc = parse_opts("audit", argc, argv, opts, pos, &npos, NULL, NULL))) return rc;
+    if ((rc = parse_opts("audit", argc, argv, opts, pos, NELEM(pos), &npos, NULL, NULL))) return rc;
     int verify = npos == 1 && strcmp(pos[0], "verify") == 0;
     int list = npos == 1 && strcmp(pos[0], "list") == 0;
     if ((!verify && !list) || (verify && (since || action || limit_s)) || (list && head_s)) {
@@ -917,7 +933,7 @@ static int cmd_backup(const char *db, int argc, char **argv)
     char *pos[4];
     int npos, rc;
     if (argc > 4) return EXIT_USAGE;
-    if ((rc = parse_opts("backup", argc, argv, opts, pos, &npos, NULL, NULL))) return rc;
+    if ((rc = parse_opts("backup", argc, argv, opts, pos, NELEM(pos), &npos, NULL, NULL))) return rc;
     if (npos != 1 || !*pos[0]) {
         fprintf(stderr, "usage: spotlight backup [--db HUB] [--force] FILE\n");
         return EXIT_USAGE;
@@ -967,7 +983,7 @@ static int cmd_restore(const char *db, int argc, char **argv)
     char *pos[4];
     int npos, rc;
     if (argc > 4) return EXIT_USAGE;
-    if ((rc = parse_opts("restore", argc, argv, opts, pos, &npos, NULL, NULL))) return rc;
+    if ((rc = parse_opts("restore", argc, argv, opts, pos, NELEM(pos), &npos, NULL, NULL))) return rc;
     if (npos != 1 || !*pos[0]) {
         fprintf(stderr, "usage: spotlight restore [--db HUB] [--force] FILE\n");
         return EXIT_USAGE;
@@ -1188,7 +1204,7 @@ static int cmd_user(const char *db, int argc, char **argv)
     char pw[AUTH_PASSWORD_MAX + 1];
     hub h;
     auth *a = NULL;
-    int npos, rc = parse_opts("user", argc, argv, opts, pos, &npos, NULL, NULL);
+    int npos, rc = parse_opts("user", argc, argv, opts, pos, argc + 1, &npos, NULL, NULL);
     pw[0] = '\0';
     if (rc) goto out;
     const char *sub = npos ? pos[0] : "list";
@@ -1308,7 +1324,7 @@ static int cmd_token(const char *db, int argc, char **argv)
     char **pos = sp_xcalloc((size_t)argc + 1, sizeof *pos);
     hub h;
     auth *a = NULL;
-    int npos, rc = parse_opts("token", argc, argv, opts, pos, &npos, NULL, NULL);
+    int npos, rc = parse_opts("token", argc, argv, opts, pos, argc + 1, &npos, NULL, NULL);
     if (rc) goto out;
     const char *sub = npos ? pos[0] : "list";
     int create = strcmp(sub, "create") == 0, revoke = strcmp(sub, "revoke") == 0;

@@ -41,4 +41,9 @@ expect_exit 0 sp --db "$T/hub.db" config set k 5;      contains "$T/out" '"<5"'
 expect_exit 0 sp --db "$T/hub.db" config get k;        contains "$T/out" "5"
 expect_exit 2 sp --db "$T/hub.db" config set k 1
 expect_exit 2 sp --db "$T/hub.db" config set colour blue
+# more positional arguments than a command takes: a usage error, never an
+# overflow of its argument array (ASan build)
+expect_exit 2 sp demo a b c d e f g;                    contains "$T/err" "too many arguments"
+expect_exit 2 sp --db "$T/hub.db" audit list a b c d e f g h i j
+expect_exit 2 sp --db "$T/hub.db" backup a b c d
 echo "cli basics ok"
