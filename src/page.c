@@ -1820,7 +1820,10 @@ static int query_filter(serve_ctx *ctx, const http_request *req, page_filter *pf
     return 0;
 }
 
-int page_home(serve_ctx *ctx, const http_request *req, serve_reply *out)
+/* Renders the dashboard (country NULL) or a country's page for the
+ * request's filters: the one path both routes share. */
+static int render_route(serve_ctx *ctx, const http_request *req, serve_reply *out,
+                        const char *country)
 {
     page_ctx pc;
     memset(&pc, 0, sizeof pc);
@@ -1830,11 +1833,13 @@ int page_home(serve_ctx *ctx, const http_request *req, serve_reply *out)
     pc.cb = ctx->cb;
     pc.gaz = ctx->gaz;
     pc.geo = geo_get(ctx->gaz);
+    pc.country = country;
     sp_err err;
     sp_err_init(&err);
     rc = page_render(&pc, &out->body, &err);
     if (rc) {
-        rc = error_page(out, 500, "The dashboard could not be drawn",
+        rc = error_page(out, 500, country ? "The page could not be drawn"
+                                          : "The dashboard could not be drawn",
                         err.n ? sp_err_last(&err) : sp_rc_str(rc));
     } else {
         out->status = 200;
@@ -1844,33 +1849,18 @@ int page_home(serve_ctx *ctx, const http_request *req, serve_reply *out)
     return rc;
 }
 
+int page_home(serve_ctx *ctx, const http_request *req, serve_reply *out)
+{
+    return render_route(ctx, req, out, NULL);
+}
+
 int page_country(serve_ctx *ctx, const http_request *req, serve_reply *out)
 {
     const char *cc = req->path + strlen("/country/");
     const gz_country *gc = strlen(cc) == 2 ? gazetteer_alpha2(ctx->gaz, cc) : NULL;
     if (!gc) return error_page(out, 404, "No such country",
                                "Country pages are /country/CC, with CC an ISO 3166-1 alpha-2 code.");
-    page_ctx pc;
-    memset(&pc, 0, sizeof pc);
-    int rc = SP_OK;
-    if (query_filter(ctx, req, &pc.filter, out, &rc)) return rc;
-    pc.store = ctx->store;
-    pc.cb = ctx->cb;
-    pc.gaz = ctx->gaz;
-    pc.geo = geo_get(ctx->gaz);
-    pc.country = gc->alpha2;
-    sp_err err;
-    sp_err_init(&err);
-    rc = page_render(&pc, &out->body, &err);
-    if (rc) {
-        rc = error_page(out, 500, "The page could not be drawn",
-                        err.n ? sp_err_last(&err) : sp_rc_str(rc));
-    } else {
-        out->status = 200;
-        out->content_type = "text/html; charset=utf-8";
-    }
-    sp_err_free(&err);
-    return rc;
+    return render_route(ctx, req, out, gc->alpha2);
 }
 
 int page_data(serve_ctx *ctx, const http_request *req, serve_reply *out)
