@@ -263,11 +263,13 @@ static long long hub_generation(sp_store *s, long long last)
     return store_generation(s, &g) == SP_OK ? g : last;
 }
 
-/* Bumped after every portal POST (a write of this process): a worker
- * that sees it move re-reads the generation before its next cached
- * answer, so a withdrawal shows at once on every worker, not within
- * GEN_INTERVAL. */
-static _Atomic unsigned long portal_writes;
+/* Bumped after every portal POST (a write of this process) and by any
+ * worker whose periodic check finds the generation moved (another
+ * process's import): a worker that sees it move re-reads the generation
+ * before its next cached answer. So once one worker has answered with
+ * the new data, no other worker answers with the old: a client never
+ * sees the count go back, nor an old ETag honoured after a new one. */
+static _Atomic unsigned long gen_hint;
 
 /* Part of every ETag: a hub rebuilt from scratch restarts its generation
  * at 0, and a restarted server must not vouch for an old client copy. */
@@ -309,10 +311,14 @@ typedef struct worker {
     serve_reply reply;
     refbuf *tails[3];          /* "", "Connection: close", "Connection: keep-alive" */
     portal *portal;            /* NULL: the hub has no secret (portal answers 503) */
-    unsigned long seen_writes; /* portal_writes when the generation was last read */
+    unsigned long seen_hint;  /* gen_hint when the generation was last read */
     int big;                   /* connections whose buffer may grow past IN_CAP */
     time_t tails_sec;
 } worker;
+
+/* Re-reads the hub's generation; on a change drops the worker's cache
+ * and tells the other workers. */
+static void refresh_generation(worker *w);
 
 static volatile sig_atomic_t g_stop;
 
@@ -542,7 +548,7 @@ static void handle_portal(worker *w, conn *c, http_request *req, const serve_rou
     size_t blen = req->content_length > 0 ? (size_t)req->content_length : 0;
     int rc = portal_handle(w->portal, &w->ctx, req, c->in + req->head_len, blen, c->remote, r);
     audit_context_set(NULL, NULL);
-    if (req->method == HTTP_POST) portal_writes++;
+    if (req->method == HTTP_POST) gen_hint++;
     if (rc) {
         queue_error(w, c, 500, "the server could not answer this request", rt->json_errors,
                     head_only, req->minor, NULL, lc);
@@ -593,15 +599,7 @@ static void handle(worker *w, conn *c, http_request *req, logctx *lc)
                     NULL, lc);
         return;
     }
-    unsigned long pw = portal_writes;
-    if (pw != w->seen_writes) {
-        w->seen_writes = pw;
-        long long g = hub_generation(w->ctx.store, w->ctx.generation);
-        if (g != w->ctx.generation) {
-            cache_clear(&w->cache);
-            w->ctx.generation = g;
-        }
-    }
+    if (gen_hint != w->seen_hint) refresh_generation(w);
     uint64_t h = sp_hash(w->key.data, w->key.len);
     centry *e = cache_get(&w->cache, w->key.data, w->key.len, h);
     if (!e) {
@@ -861,6 +859,17 @@ static void sweep(worker *w, double now)
     }
 }
 
+static void refresh_generation(worker *w)
+{
+    w->seen_hint = gen_hint;
+    long long g = hub_generation(w->ctx.store, w->ctx.generation);
+    if (g != w->ctx.generation) {
+        cache_clear(&w->cache);
+        w->ctx.generation = g;
+        w->seen_hint = ++gen_hint;
+    }
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -868,11 +877,7 @@ static void *worker_main(void *arg)
     while (!g_stop) {
         double now = sp_now();
         if (now >= w->next_gen) {
-            long long g = hub_generation(w->ctx.store, w->ctx.generation);
-            if (g != w->ctx.generation) {
-                cache_clear(&w->cache);
-                w->ctx.generation = g;
-            }
+            refresh_generation(w);
             w->next_gen = now + GEN_INTERVAL;
         }
         if (now >= w->next_sweep) {
