@@ -3,7 +3,7 @@
  * Every identifier that goes into SQL text is either a literal here or a
  * codebook name checked against [a-z][a-z0-9_]* (ident_ok); every value is
  * a bound parameter. */
-#include "store.h"
+#include "store_int.h"
 
 #include <limits.h>
 #include <pthread.h>
@@ -100,6 +100,39 @@ static const char *const migrations[] = {
     " response TEXT NOT NULL,"
     " created INTEGER NOT NULL,"
     " PRIMARY KEY (account_id, key)) WITHOUT ROWID, STRICT;",
+    /* 5: match keys of investigative indicators (store_ident.c,
+     * docs/investigations.md): one per row of g_indicators. hash is the
+     * keyed BLAKE2b form "h1:<64 hex>", made at the partner by spotlight
+     * encode or by the hub from a value shared in the clear; NULL while a
+     * clear value waits for a key. valid: 1 checked, 0 flagged invalid
+     * (kept, with the reason in note). */
+    "CREATE TABLE indicator_key("
+    " record_id INTEGER NOT NULL REFERENCES record(id) ON DELETE CASCADE,"
+    " seq INTEGER NOT NULL,"
+    " type TEXT NOT NULL,"
+    " hash TEXT,"
+    " valid INTEGER NOT NULL CHECK (valid IN (0, 1)),"
+    " note TEXT,"
+    " PRIMARY KEY (record_id, seq)) WITHOUT ROWID, STRICT;"
+    "CREATE INDEX indicator_key_hash ON indicator_key(hash, type);",
+    /* 6: person links between records of different organisations
+     * (store_link.c, docs/linkage.md). a < b. A link that is not rejected
+     * joins its records into one person; record_dup lists every record
+     * but the lowest-numbered live one of each such person, and is what
+     * the aggregates leave out, so a person is counted once. */
+    "CREATE TABLE person_link("
+    " a INTEGER NOT NULL REFERENCES record(id) ON DELETE CASCADE,"
+    " b INTEGER NOT NULL REFERENCES record(id) ON DELETE CASCADE,"
+    " score REAL NOT NULL,"
+    " status TEXT NOT NULL DEFAULT 'proposed'"
+    "  CHECK (status IN ('proposed', 'confirmed', 'rejected')),"
+    " decided_by TEXT, decided_at TEXT,"
+    " CHECK (a < b),"
+    " PRIMARY KEY (a, b)) WITHOUT ROWID, STRICT;"
+    "CREATE INDEX person_link_b ON person_link(b);"
+    "CREATE TABLE record_dup("
+    " record_id INTEGER PRIMARY KEY REFERENCES record(id) ON DELETE CASCADE,"
+    " kept INTEGER NOT NULL REFERENCES record(id) ON DELETE CASCADE) STRICT;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -107,31 +140,6 @@ int store_schema_version(void)
 {
     return NMIGRATIONS;
 }
-
-#define IDENT_MAX 60
-#define MSG_MAX 512
-
-/* A field's place in the record INSERT: first parameter number (0: none). */
-struct sp_store {
-    sqlite3 *db;
-    const sp_codebook *cb;
-    sqlite3_stmt *ins_record;
-    sqlite3_stmt *ins_multi;
-    sqlite3_stmt **ins_group;  /* [cb->nfields], NULL except groups */
-    sqlite3_stmt *del_case;
-    int *param;                /* [cb->nfields] */
-    int has_case_ref, has_year;
-    int dirty;                 /* records changed in the open transaction */
-    int cube_mode;             /* -1 auto (by size), 0 always SQL, 1 cube */
-    sqlite3_stmt *gen_st;      /* reads meta('generation') */
-    struct cube_entry *entry;  /* the process-wide cube of this hub, or NULL */
-    /* the records the last filter selected in the cube numbered sel_serial */
-    unsigned long long sel_serial;
-    sp_buf sel_key;
-    uint32_t *sel;
-    size_t nsel;
-    char msg[MSG_MAX];
-};
 
 static void cube_detach(sp_store *s);
 static void cube_attach(sp_store *s, const char *path);
@@ -3502,3 +3510,11 @@ int store_idem_put(sp_store *s, long long account_id, const char *key,
     sqlite3_finalize(st);
     return rc;
 }
+
+/* ------------------------------------------------------------ for store_*.c */
+
+int store_i_dberr(sp_store *s, const char *what) { return dberr(s, what); }
+int store_i_prep(sp_store *s, const char *sql, sqlite3_stmt **st) { return prep(s, sql, st); }
+int store_i_exec(sp_store *s, const char *sql) { return exec(s, sql); }
+int store_i_write_begin(sp_store *s, int *own) { return write_begin(s, own); }
+int store_i_write_end(sp_store *s, int own, int rc) { return write_end(s, own, rc); }

@@ -1,0 +1,54 @@
+/* store_int.h -- what the store's own files share (store.c, store_*.c).
+ * Not for any other module: everything else goes through store.h.
+ *
+ * The store is split by subject so that each file stays readable: store.c
+ * (schema, records, stats, the cube, accounts, audit), store_ident.c
+ * (indicator match keys), store_link.c (person links and duplicates).
+ * All SQL of the program lives in these files; every value is a bound
+ * parameter. */
+#ifndef SP_STORE_INT_H
+#define SP_STORE_INT_H
+
+#include "store.h"
+
+#include <sqlite3.h>
+
+#define IDENT_MAX 60
+#define MSG_MAX 512
+
+struct sp_store {
+    sqlite3 *db;
+    const sp_codebook *cb;
+    sqlite3_stmt *ins_record;
+    sqlite3_stmt *ins_multi;
+    sqlite3_stmt **ins_group;  /* [cb->nfields], NULL except groups */
+    sqlite3_stmt *del_case;
+    int *param;                /* [cb->nfields] */
+    int has_case_ref, has_year;
+    int dirty;                 /* records changed in the open transaction */
+    int cube_mode;             /* -1 auto (by size), 0 always SQL, 1 cube */
+    sqlite3_stmt *gen_st;      /* reads meta('generation') */
+    struct cube_entry *entry;  /* the process-wide cube of this hub, or NULL */
+    /* the records the last filter selected in the cube numbered sel_serial */
+    unsigned long long sel_serial;
+    sp_buf sel_key;
+    uint32_t *sel;
+    size_t nsel;
+    char msg[MSG_MAX];
+};
+
+/* Keeps "what: SQLite's message" for store_errmsg; returns SP_EDB. */
+int store_i_dberr(sp_store *s, const char *what);
+/* Prepares sql into *st (NULL on failure, with the message kept). */
+int store_i_prep(sp_store *s, const char *sql, sqlite3_stmt **st);
+/* Runs SQL text without parameters (literals of the program only). */
+int store_i_exec(sp_store *s, const char *sql);
+/* A change to what is counted: inside the caller's transaction
+ * (store_begin) it marks it for store_commit's generation bump; outside
+ * one, store_i_write_begin opens a transaction (*own = 1) that
+ * store_i_write_end commits with the bump, or rolls back when rc != 0.
+ * store_i_write_end returns rc, or the commit's error. */
+int store_i_write_begin(sp_store *s, int *own);
+int store_i_write_end(sp_store *s, int own, int rc);
+
+#endif
