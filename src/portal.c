@@ -1,6 +1,6 @@
 /* portal.c -- see portal.h. */
 #define _GNU_SOURCE 1   /* memmem, mkstemp */
-#include "portal.h"
+#include "portal_int.h"
 #include "import.h"
 #include "template.h"
 #include "xlsform.h"
@@ -23,6 +23,8 @@ struct portal {
     auth *auth;
     sp_store *store;
 };
+
+auth *portal_auth(portal *pt) { return pt->auth; }
 
 int portal_open(portal **out, sp_store *s, sp_err *err)
 {
@@ -349,14 +351,8 @@ static const char *hdr_str(const http_request *req, const char *name, char *buf,
     return buf;
 }
 
-typedef struct who {
-    auth_principal p;
-    int via_session;
-    char session[AUTH_SESSION_CHARS + 1];   /* the cookie's value when via_session */
-    char actor[64];
-} who;
 
-static void find_principal(portal *pt, const http_request *req, int api, who *w)
+static void find_principal(portal *pt, const http_request *req, int api, portal_who *w)
 {
     static _Thread_local char az[AUTH_HEADER_MAX + 2], ck[AUTH_HEADER_MAX + 2];
     memset(w, 0, sizeof *w);
@@ -377,7 +373,7 @@ static void find_principal(portal *pt, const http_request *req, int api, who *w)
 }
 
 /* A state-changing request of a session must carry its CSRF token. */
-static int csrf_ok(portal *pt, const who *w, const portal_form *f)
+int portal_csrf_ok(portal *pt, const portal_who *w, const portal_form *f)
 {
     if (!w->via_session) return 1;          /* a bearer token: no ambient authority */
     const portal_field *t = portal_form_get(f, "csrf");
@@ -385,7 +381,7 @@ static int csrf_ok(portal *pt, const who *w, const portal_form *f)
     return auth_csrf_check(pt->auth, w->session, strlen(w->session), t->value, t->vlen);
 }
 
-static int org_name(sp_store *s, long long id, char *out, size_t cap)
+int portal_org_name(sp_store *s, long long id, char *out, size_t cap)
 {
     sp_org *orgs = NULL;
     size_t n = 0;
@@ -403,7 +399,7 @@ static int org_name(sp_store *s, long long id, char *out, size_t cap)
     return rc;
 }
 
-static void page_start(serve_reply *out, const char *title)
+void portal_page_start(serve_reply *out, const char *title)
 {
     out->content_type = "text/html; charset=utf-8";
     sp_buf_adds(&out->body, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -415,24 +411,24 @@ static void page_start(serve_reply *out, const char *title)
                             "<main class=\"portal\">\n");
 }
 
-static int page_end(serve_reply *out)
+int portal_page_end(serve_reply *out)
 {
     return sp_buf_adds(&out->body, "</main>\n</body>\n</html>\n");
 }
 
-static int message_page(serve_reply *out, int status, const char *title, const char *msg)
+int portal_message(serve_reply *out, int status, const char *title, const char *msg)
 {
     out->status = status;
-    page_start(out, title);
+    portal_page_start(out, title);
     sp_buf_adds(&out->body, "<h1>");
     sp_buf_add_htmls(&out->body, title);
     sp_buf_adds(&out->body, "</h1>\n<p class=\"error\">");
     sp_buf_add_htmls(&out->body, msg);
     sp_buf_adds(&out->body, "</p>\n<p><a href=\"/portal\">Back to the portal</a></p>\n");
-    return page_end(out);
+    return portal_page_end(out);
 }
 
-static int redirect(serve_reply *out, const char *loc, const char *cookie)
+int portal_redirect(serve_reply *out, const char *loc, const char *cookie)
 {
     out->status = 303;
     size_t k = strlen(out->extra);
@@ -443,13 +439,13 @@ static int redirect(serve_reply *out, const char *loc, const char *cookie)
     return sp_buf_printf(&out->body, "see %s\n", loc);
 }
 
-static void add_extra(serve_reply *out, const char *line)
+void portal_add_extra(serve_reply *out, const char *line)
 {
     size_t k = strlen(out->extra);
     if (k < sizeof out->extra) snprintf(out->extra + k, sizeof out->extra - k, "%s", line);
 }
 
-static void csrf_field(portal *pt, const who *w, sp_buf *b)
+void portal_csrf_field(portal *pt, const portal_who *w, sp_buf *b)
 {
     char tok[AUTH_CSRF_CHARS + 1] = "";
     if (w->session[0]) auth_csrf_token(pt->auth, w->session, strlen(w->session), tok);
@@ -469,8 +465,8 @@ static int login_form(serve_reply *out, int status, const char *error)
     snprintf(line, sizeof line,
              "Set-Cookie: " LOGIN_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/login; Max-Age=3600\r\n",
              tok);
-    add_extra(out, line);
-    page_start(out, "Sign in");
+    portal_add_extra(out, line);
+    portal_page_start(out, "Sign in");
     sp_buf_adds(&out->body, "<h1>Sign in to the partner portal</h1>\n");
     if (error) {
         sp_buf_adds(&out->body, "<p class=\"error\" id=\"login-error\">");
@@ -486,7 +482,7 @@ static int login_form(serve_reply *out, int status, const char *error)
                   "autocomplete=\"current-password\" required></label>\n"
                   "<button type=\"submit\">Sign in</button>\n</form>\n",
                   tok);
-    return page_end(out);
+    return portal_page_end(out);
 }
 
 /* Is a cross-site Origin present? (Browsers send Origin with every POST;
@@ -510,11 +506,11 @@ static int do_login(portal *pt, serve_ctx *ctx, const http_request *req, const c
     const char *why = NULL;
     int rc = SP_OK;
     if (origin_foreign(req)) {
-        rc = message_page(out, 403, "Refused", "this sign-in came from another site");
+        rc = portal_message(out, 403, "Refused", "this sign-in came from another site");
         goto done;
     }
     if (portal_form_urlencoded(body, blen, &f, &why)) {
-        rc = message_page(out, 400, "Bad form", why);
+        rc = portal_message(out, 400, "Bad form", why);
         goto done;
     }
     const portal_field *em = portal_form_get(&f, "email"), *pw = portal_form_get(&f, "password"),
@@ -542,7 +538,7 @@ static int do_login(portal *pt, serve_ctx *ctx, const http_request *req, const c
         char cookie_v[256];
         auth_session_cookie(r.session, 0, cookie_v);
         rc = audit_append(ctx->store, em->value, r.who.org_id, "login", NULL, remote, NULL);
-        if (!rc) rc = redirect(out, "/portal", cookie_v);
+        if (!rc) rc = portal_redirect(out, "/portal", cookie_v);
     } else if (r.refusal == AUTH_R_THROTTLED) {
         long long mins = (r.retry_after + 59) / 60;
         char msg[128], ra[64];
@@ -554,7 +550,7 @@ static int do_login(portal *pt, serve_ctx *ctx, const http_request *req, const c
                           audit_detail_end(&det));
         if (!rc) {
             rc = login_form(out, 429, msg);
-            add_extra(out, ra);
+            portal_add_extra(out, ra);
         }
     } else {
         audit_detail_str(&det, "reason",
@@ -569,21 +565,21 @@ done:
     return rc;
 }
 
-static int do_logout(portal *pt, serve_ctx *ctx, const who *w, const char *body, size_t blen,
+static int do_logout(portal *pt, serve_ctx *ctx, const portal_who *w, const char *body, size_t blen,
                      const char *remote, serve_reply *out)
 {
     portal_form f = {0};
     const char *why = NULL;
     int rc;
-    if (portal_form_urlencoded(body, blen, &f, &why)) rc = message_page(out, 400, "Bad form", why);
-    else if (!w->via_session || !csrf_ok(pt, w, &f))
-        rc = message_page(out, 403, "Refused", "this form is not valid for your session");
+    if (portal_form_urlencoded(body, blen, &f, &why)) rc = portal_message(out, 400, "Bad form", why);
+    else if (!w->via_session || !portal_csrf_ok(pt, w, &f))
+        rc = portal_message(out, 403, "Refused", "this form is not valid for your session");
     else {
         rc = auth_logout(pt->auth, w->session, strlen(w->session));
         if (!rc) rc = audit_append(ctx->store, w->actor, w->p.org_id, "logout", NULL, remote, NULL);
         char clear[256];
         auth_session_cookie_clear(0, clear);
-        if (!rc) rc = redirect(out, "/login", clear);
+        if (!rc) rc = portal_redirect(out, "/login", clear);
     }
     portal_form_free(&f);
     return rc;
@@ -591,22 +587,22 @@ static int do_logout(portal *pt, serve_ctx *ctx, const who *w, const char *body,
 
 /* ------------------------------------------------------------ the portal page */
 
-static int portal_page(portal *pt, serve_ctx *ctx, const who *w, serve_reply *out)
+static int portal_page(portal *pt, serve_ctx *ctx, const portal_who *w, serve_reply *out)
 {
     char org[512] = "";
-    org_name(ctx->store, w->p.org_id, org, sizeof org);
-    page_start(out, "Partner portal");
+    portal_org_name(ctx->store, w->p.org_id, org, sizeof org);
+    portal_page_start(out, "Partner portal");
     sp_buf *b = &out->body;
     sp_buf_adds(b, "<h1>Partner portal: ");
     sp_buf_add_htmls(b, org);
     sp_buf_printf(b, "</h1>\n<p>Signed in as a %s.</p>\n", auth_role_name(w->p.role));
     sp_buf_adds(b, "<form method=\"post\" action=\"/logout\">\n");
-    csrf_field(pt, w, b);
+    portal_csrf_field(pt, w, b);
     sp_buf_adds(b, "<button type=\"submit\">Sign out</button>\n</form>\n");
     if (auth_can(&w->p, AUTH_UPLOAD, w->p.org_id)) {
         sp_buf_adds(b, "<h2>Submit a file</h2>\n<form method=\"post\" action=\"/portal/upload\" "
                        "enctype=\"multipart/form-data\">\n");
-        csrf_field(pt, w, b);
+        portal_csrf_field(pt, w, b);
         sp_buf_adds(b, "<label>CSV, XLSX or JSON file <input type=\"file\" name=\"file\" "
                        "accept=\".csv,.xlsx,.json\" required></label>\n"
                        "<button type=\"submit\">Upload</button>\n</form>\n");
@@ -636,7 +632,7 @@ static int portal_page(portal *pt, serve_ctx *ctx, const who *w, serve_reply *ou
                     auth_can(&w->p, AUTH_WITHDRAW, s->org_id)) {
                     sp_buf_printf(b, "<form method=\"post\" action=\"/portal/submissions/%lld/withdraw\">",
                                   s->id);
-                    csrf_field(pt, w, b);
+                    portal_csrf_field(pt, w, b);
                     sp_buf_adds(b, "<button type=\"submit\">Withdraw</button></form>");
                 }
                 sp_buf_adds(b, "</td></tr>\n");
@@ -646,7 +642,7 @@ static int portal_page(portal *pt, serve_ctx *ctx, const who *w, serve_reply *ou
         free(subs);
         sp_buf_adds(b, "</tbody>\n</table>\n");
     }
-    return page_end(out);
+    return portal_page_end(out);
 }
 
 /* ------------------------------------------------------------ upload */
@@ -684,12 +680,12 @@ static int report_html(sp_buf *b, const sp_err *err)
 
 /* Imports data for w's organisation. Returns SP_OK (stored), SP_EINPUT
  * (problems in err) or another code. */
-static int import_for(serve_ctx *ctx, const who *w, const char *data, size_t len,
+static int import_for(serve_ctx *ctx, const portal_who *w, const char *data, size_t len,
                       const char *filename, sp_format fmt, const char *remote,
                       import_result *res, sp_err *err)
 {
     char org[512];
-    int rc = org_name(ctx->store, w->p.org_id, org, sizeof org);
+    int rc = portal_org_name(ctx->store, w->p.org_id, org, sizeof org);
     if (rc) return rc;
     import_opts o;
     memset(&o, 0, sizeof o);
@@ -703,7 +699,7 @@ static int import_for(serve_ctx *ctx, const who *w, const char *data, size_t len
     return rc;
 }
 
-static int do_upload(portal *pt, serve_ctx *ctx, const http_request *req, const who *w,
+static int do_upload(portal *pt, serve_ctx *ctx, const http_request *req, const portal_who *w,
                      const char *body, size_t blen, const char *remote, serve_reply *out)
 {
     portal_form f = {0};
@@ -711,20 +707,20 @@ static int do_upload(portal *pt, serve_ctx *ctx, const http_request *req, const 
     int rc;
     const http_header *ct = http_header_get(req, "Content-Type");
     if (!ct || portal_form_multipart(ct->value, ct->vlen, body, blen, &f, &why)) {
-        rc = message_page(out, 400, "Bad form", why ? why : "the upload must be multipart/form-data");
+        rc = portal_message(out, 400, "Bad form", why ? why : "the upload must be multipart/form-data");
         goto done;
     }
-    if (!csrf_ok(pt, w, &f)) {
-        rc = message_page(out, 403, "Refused", "this form is not valid for your session");
+    if (!portal_csrf_ok(pt, w, &f)) {
+        rc = portal_message(out, 403, "Refused", "this form is not valid for your session");
         goto done;
     }
     if (!auth_can(&w->p, AUTH_UPLOAD, w->p.org_id)) {
-        rc = message_page(out, 403, "Refused", "your account may not submit files");
+        rc = portal_message(out, 403, "Refused", "your account may not submit files");
         goto done;
     }
     const portal_field *file = portal_form_get(&f, "file");
     if (!file || !file->is_file || file->vlen == 0) {
-        rc = message_page(out, 400, "No file", "choose a CSV, XLSX or JSON file to upload");
+        rc = portal_message(out, 400, "No file", "choose a CSV, XLSX or JSON file to upload");
         goto done;
     }
     const char *fname = file->filename && *file->filename ? file->filename : "upload";
@@ -732,7 +728,7 @@ static int do_upload(portal *pt, serve_ctx *ctx, const http_request *req, const 
     sp_err_init(&err);
     import_result res;
     rc = import_for(ctx, w, file->value, file->vlen, fname, SP_FMT_AUTO, remote, &res, &err);
-    page_start(out, "Upload");
+    portal_page_start(out, "Upload");
     sp_buf_adds(&out->body, "<h1>Upload of ");
     sp_buf_add_htmls(&out->body, fname);
     sp_buf_adds(&out->body, "</h1>\n");
@@ -745,7 +741,7 @@ static int do_upload(portal *pt, serve_ctx *ctx, const http_request *req, const 
         rc = SP_OK;
     }
     sp_buf_adds(&out->body, "<p><a href=\"/portal\">Back to the portal</a></p>\n");
-    rc = page_end(out);
+    rc = portal_page_end(out);
     sp_err_free(&err);
 done:
     portal_form_free(&f);
@@ -754,18 +750,18 @@ done:
 
 /* ------------------------------------------------------------ withdraw */
 
-static int do_withdraw(portal *pt, serve_ctx *ctx, const who *w, long long id, const char *body,
+static int do_withdraw(portal *pt, serve_ctx *ctx, const portal_who *w, long long id, const char *body,
                        size_t blen, const char *remote, serve_reply *out)
 {
     portal_form f = {0};
     const char *why = NULL;
     int rc;
     if (portal_form_urlencoded(body, blen, &f, &why)) {
-        rc = message_page(out, 400, "Bad form", why);
+        rc = portal_message(out, 400, "Bad form", why);
         goto done;
     }
-    if (!csrf_ok(pt, w, &f)) {
-        rc = message_page(out, 403, "Refused", "this form is not valid for your session");
+    if (!portal_csrf_ok(pt, w, &f)) {
+        rc = portal_message(out, 403, "Refused", "this form is not valid for your session");
         goto done;
     }
     sp_submission *subs = NULL;
@@ -785,7 +781,7 @@ static int do_withdraw(portal *pt, serve_ctx *ctx, const who *w, long long id, c
     free(subs);
     /* the same answer for another organisation's submission and none */
     if (!found || !auth_can(&w->p, AUTH_WITHDRAW, org)) {
-        rc = message_page(out, 403, "Refused", "you may not withdraw this submission");
+        rc = portal_message(out, 403, "Refused", "you may not withdraw this submission");
         goto done;
     }
     if (stored) {
@@ -798,7 +794,7 @@ static int do_withdraw(portal *pt, serve_ctx *ctx, const who *w, long long id, c
         else store_rollback(ctx->store);
         if (rc) goto done;
     }
-    rc = redirect(out, "/portal", NULL);
+    rc = portal_redirect(out, "/portal", NULL);
 done:
     portal_form_free(&f);
     return rc;
@@ -834,7 +830,7 @@ static int send_file_of(serve_ctx *ctx, int kind, serve_reply *out)
                                   : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
     char line[160];
     snprintf(line, sizeof line, "Content-Disposition: attachment; filename=\"%s\"\r\n", names[kind]);
-    add_extra(out, line);
+    portal_add_extra(out, line);
     return rc;
 }
 
@@ -868,14 +864,14 @@ static int media_is(const http_header *ct, const char *type)
 static int api_submit(portal *pt, serve_ctx *ctx, const http_request *req, const char *body,
                       size_t blen, const char *remote, serve_reply *out)
 {
-    who w;
+    portal_who w;
     if (!http_header_get(req, "Authorization")) {
-        add_extra(out, "WWW-Authenticate: Bearer\r\n");
+        portal_add_extra(out, "WWW-Authenticate: Bearer\r\n");
         return api_error(out, 401, "an API token is needed: Authorization: Bearer <token>");
     }
     find_principal(pt, req, 1, &w);
     if (!w.p.user_id) {
-        add_extra(out, "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n");
+        portal_add_extra(out, "WWW-Authenticate: Bearer error=\"invalid_token\"\r\n");
         return api_error(out, 401, "the API token is not valid");
     }
     if (!auth_can(&w.p, AUTH_UPLOAD, w.p.org_id))
@@ -918,7 +914,7 @@ static int api_submit(portal *pt, serve_ctx *ctx, const http_request *req, const
             }
             out->status = sst;
             out->content_type = "application/json; charset=utf-8";
-            add_extra(out, "Idempotent-Replayed: true\r\n");
+            portal_add_extra(out, "Idempotent-Replayed: true\r\n");
             int rc = sp_buf_adds(&out->body, sresp);
             free(sresp);
             return rc;
@@ -932,7 +928,7 @@ static int api_submit(portal *pt, serve_ctx *ctx, const http_request *req, const
     if (rc == SP_OK) {
         char loc[96];
         snprintf(loc, sizeof loc, "Location: /api/v1/submissions/%lld\r\n", res.submission_id);
-        add_extra(out, loc);
+        portal_add_extra(out, loc);
         rc = api_json(out, 201, json_pack("{s:b,s:I,s:I}", "stored", 1, "submission",
                                           (json_int_t)res.submission_id, "records",
                                           (json_int_t)res.stored));
@@ -977,14 +973,16 @@ int portal_handle(portal *pt, serve_ctx *ctx, const http_request *req, const cha
         if (post) return do_login(pt, ctx, req, body, blen, remote, out);
         return login_form(out, 200, NULL);
     }
-    who w;
+    portal_who w;
     find_principal(pt, req, 0, &w);
     audit_context_set(w.actor, remote);
     if (strcmp(path, "/logout") == 0) return do_logout(pt, ctx, &w, body, blen, remote, out);
     if (!w.p.user_id) {
-        if (post) return message_page(out, 403, "Refused", "sign in first");
-        return redirect(out, "/login", NULL);
+        if (post) return portal_message(out, 403, "Refused", "sign in first");
+        return portal_redirect(out, "/login", NULL);
     }
+    portal_req pr = {pt, ctx, req, body, blen, remote, &w};
+    (void)pr;   /* the areas' handlers take it (portal_int.h) */
     if (strcmp(path, "/portal") == 0) return portal_page(pt, ctx, &w, out);
     if (strcmp(path, "/portal/upload") == 0)
         return do_upload(pt, ctx, req, &w, body, blen, remote, out);
@@ -1000,5 +998,5 @@ int portal_handle(portal *pt, serve_ctx *ctx, const http_request *req, const cha
             id = id * 10 + (path[i] - '0');
         if (i == n - sl && id > 0) return do_withdraw(pt, ctx, &w, id, body, blen, remote, out);
     }
-    return message_page(out, 404, "Not found", "there is nothing at this address");
+    return portal_message(out, 404, "Not found", "there is nothing at this address");
 }
