@@ -220,7 +220,9 @@ static int known_calling_prefix(const char *d)
 
 /* ---- IBAN (ISO 13616) */
 
-/* Lengths from the SWIFT IBAN registry. */
+/* Lengths from the SWIFT IBAN registry. Checked on 2026-12-03 against the
+ * registry as python-stdnum 1.18 (Debian) carries it: its 82 countries all
+ * agree; FK, MN, NI, OM and SO joined the registry after that release. */
 static const struct { char cc[3]; unsigned char len; } iban_len[] = {
     {"AD", 24}, {"AE", 23}, {"AL", 28}, {"AT", 20}, {"AZ", 28}, {"BA", 20},
     {"BE", 16}, {"BG", 22}, {"BH", 22}, {"BI", 27}, {"BR", 29}, {"BY", 28},
