@@ -41,20 +41,25 @@ static double run(int dice, const uint64_t *q, const uint16_t *qpc,
 {
     double best = 0;
     size_t hits = 0;
+    /* a small (in-cache) array is swept many times per run, so that a run
+     * lasts long enough for the clock */
+    int rounds = n < 100000 ? 64 : 1;
     for (int r = 0; r < REPS; r++) {
         double t0 = now();
         uint64_t s = 0;
         hits = 0;
-        for (int k = 0; k < QUERIES; k++) {
+        for (int k = 0; k < QUERIES * rounds; k++) {
+            int j = k % QUERIES;
             if (dice)
-                hits += pprl_dice_many(q + k * PPRL_WORDS, qpc[k], base, pc, n, 0.8f,
+                hits += pprl_dice_many(q + j * PPRL_WORDS, qpc[j], base, pc, n, 0.8f,
                                        idx, sc, 1024);
             else
-                s += pprl_sweep(q + k * PPRL_WORDS, base, n);
+                s += pprl_sweep(q + j * PPRL_WORDS, base, n);
         }
+        hits /= (size_t)rounds;
         double t = now() - t0;
         sink += s;
-        double rate = (double)n * QUERIES / (t > 0 ? t : 1e-9);
+        double rate = (double)n * QUERIES * rounds / (t > 0 ? t : 1e-9);
         if (rate > best) best = rate;
     }
     if (hits_out) *hits_out = hits;
@@ -131,7 +136,7 @@ int main(int argc, char **argv)
     size_t cache_n = (1u << 20) / (PPRL_WORDS * sizeof *base);    /* 1 MiB */
     pprl_kernel ks[] = { PPRL_KERNEL_PORTABLE, PPRL_KERNEL_POPCNT, PPRL_KERNEL_AVX2,
                          PPRL_KERNEL_AVX512 };
-    double best_dice = 0, best_ratio = 0;
+    double best_dice = 0, best_ratio = 0, cache_dice = 0, cache_ratio = 0;
     for (size_t k = 0; k < sizeof ks / sizeof ks[0]; k++) {
         if (pprl_set_kernel(ks[k]) != SP_OK) {
             printf("| %s | - | not on this CPU | | | |\n", pprl_kernel_name(ks[k]));
@@ -147,10 +152,17 @@ int main(int argc, char **argv)
                    mem ? "1 MiB, in cache" : "whole array", sw / 1e6, di / 1e6,
                    di / sw, hits);
             if (ks[k] == best && !mem) { best_dice = di; best_ratio = di / sw; }
+            if (ks[k] == best && mem) { cache_dice = di; cache_ratio = di / sw; }
         }
     }
-    printf("\nshipped kernel %s over %zu encodings: %.0f million Dice comparisons/s "
-           "per core, %.2f of the popcount sweep (targets: 500 M/s, 0.7)\n",
+    /* Linking compares within blocks; a block of 8,192 encodings is 1 MiB
+     * and stays in cache, so that is the rate linking runs at. Streaming
+     * the whole array is bounded by memory bandwidth for any kernel. */
+    printf("\nshipped kernel %s, within a block in cache (how linking runs): %.0f million "
+           "Dice comparisons/s per core, %.2f of the popcount sweep (targets: 500 M/s, 0.7)\n",
+           pprl_kernel_name(best), cache_dice / 1e6, cache_ratio);
+    printf("shipped kernel %s, streaming %zu encodings from memory: %.0f million Dice "
+           "comparisons/s per core, %.2f of the popcount sweep (memory-bound)\n",
            pprl_kernel_name(best), n, best_dice / 1e6, best_ratio);
     free(base);
     free(pc);
