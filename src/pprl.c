@@ -522,9 +522,38 @@ static int pair_cmp(const void *x, const void *y)
     return a->b < b->b ? -1 : a->b > b->b;
 }
 
-int pprl_link(const pprl_rec *recs, size_t n, float threshold,
-              size_t max_candidates, pprl_pair **out, size_t *nout,
-              pprl_link_stats *stats, sp_err *err)
+/* A set of nonzero-shifted uint64 keys, open addressing, for the places
+ * taken in per-organisation linking. Sized once for at most `max` keys. */
+typedef struct u64set {
+    uint64_t *k;               /* key + 1; 0 is empty */
+    size_t mask;
+} u64set;
+
+static void set_init(u64set *t, size_t max)
+{
+    size_t cap = 16;
+    while (cap < 2 * max + 16) cap *= 2;
+    t->k = sp_xcalloc(cap, sizeof *t->k);
+    t->mask = cap - 1;
+}
+
+static void set_free(u64set *t) { free(t->k); }
+
+static size_t set_slot(const u64set *t, uint64_t key)
+{
+    uint64_t h = (key + 1) * 0x9E3779B97F4A7C15ull;
+    size_t i = (size_t)(h >> 17) & t->mask;
+    while (t->k[i] && t->k[i] != key + 1) i = (i + 1) & t->mask;
+    return i;
+}
+
+static int set_has(const u64set *t, uint64_t key) { return t->k[set_slot(t, key)] != 0; }
+static void set_add(u64set *t, uint64_t key) { t->k[set_slot(t, key)] = key + 1; }
+static uint64_t slot_key(uint32_t x, uint32_t y) { return (uint64_t)x << 32 | y; }
+
+static int link_impl(const pprl_rec *recs, size_t n, float threshold, size_t max_candidates,
+                     int per_org, const pprl_link_decided *dec, pprl_pair **out,
+                     size_t *nout, pprl_link_stats *stats, sp_err *err)
 {
     int rc = SP_OK;
     slot *s = NULL;
@@ -613,12 +642,45 @@ int pprl_link(const pprl_rec *recs, size_t n, float threshold,
         }
     }
     if (ncand) qsort(cand, ncand, sizeof *cand, pair_cmp);
-    linked = sp_xcalloc(n, 1);
     res = sp_xmalloc((ncand ? ncand : 1) * sizeof *res);
-    for (size_t j = 0; j < ncand; j++) {
-        if (linked[cand[j].a] || linked[cand[j].b]) continue;
-        linked[cand[j].a] = linked[cand[j].b] = 1;
-        res[nres++] = cand[j];
+    if (!per_org) {
+        linked = sp_xcalloc(n, 1);
+        for (size_t j = 0; j < ncand; j++) {
+            if (linked[cand[j].a] || linked[cand[j].b]) continue;
+            linked[cand[j].a] = linked[cand[j].b] = 1;
+            res[nres++] = cand[j];
+        }
+    } else {
+        /* a record takes at most one link per other organisation: the
+         * places taken are (record, other org); decided links take theirs
+         * first, banned pairs are never linked */
+        size_t nkeep = dec ? dec->nkeep : 0, nban = dec ? dec->nban : 0;
+        u64set taken, banned;
+        set_init(&taken, 2 * (ncand + nkeep));
+        set_init(&banned, nban);
+        for (size_t j = 0; j < nkeep; j++) {
+            const pprl_pair *p = &dec->keep[j];
+            if (p->a >= n || p->b >= n) continue;
+            set_add(&taken, slot_key(p->a, recs[p->b].org));
+            set_add(&taken, slot_key(p->b, recs[p->a].org));
+        }
+        for (size_t j = 0; j < nban; j++) {
+            const pprl_pair *p = &dec->ban[j];
+            uint32_t a = p->a < p->b ? p->a : p->b, b = p->a < p->b ? p->b : p->a;
+            set_add(&banned, slot_key(a, b));
+        }
+        for (size_t j = 0; j < ncand; j++) {
+            uint64_t ka = slot_key(cand[j].a, recs[cand[j].b].org);
+            uint64_t kb = slot_key(cand[j].b, recs[cand[j].a].org);
+            if (set_has(&banned, slot_key(cand[j].a, cand[j].b)) || set_has(&taken, ka) ||
+                set_has(&taken, kb))
+                continue;
+            set_add(&taken, ka);
+            set_add(&taken, kb);
+            res[nres++] = cand[j];
+        }
+        set_free(&taken);
+        set_free(&banned);
     }
     *out = res;
     *nout = nres;
@@ -634,4 +696,18 @@ done:
     free(res);
     free(linked);
     return rc;
+}
+
+int pprl_link(const pprl_rec *recs, size_t n, float threshold,
+              size_t max_candidates, pprl_pair **out, size_t *nout,
+              pprl_link_stats *stats, sp_err *err)
+{
+    return link_impl(recs, n, threshold, max_candidates, 0, NULL, out, nout, stats, err);
+}
+
+int pprl_link_orgs(const pprl_rec *recs, size_t n, float threshold,
+                   size_t max_candidates, const pprl_link_decided *dec,
+                   pprl_pair **out, size_t *nout, pprl_link_stats *stats, sp_err *err)
+{
+    return link_impl(recs, n, threshold, max_candidates, 1, dec, out, nout, stats, err);
 }

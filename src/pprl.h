@@ -123,4 +123,21 @@ int pprl_link(const pprl_rec *recs, size_t n, float threshold,
               size_t max_candidates, pprl_pair **out, size_t *nout,
               pprl_link_stats *stats, sp_err *err);
 
+/* Decisions an analyst made, as pairs of indices into recs. */
+typedef struct pprl_link_decided {
+    const pprl_pair *keep;   /* confirmed: they take their places first and
+                              * are not repeated in *out */
+    size_t nkeep;
+    const pprl_pair *ban;    /* rejected: never linked again */
+    size_t nban;
+} pprl_link_decided;
+
+/* As pprl_link, but one to one per pair of organisations: a record links
+ * to at most one record of each other organisation, so a person reported
+ * by three organisations can link to one record in each of the other two.
+ * dec may be NULL. */
+int pprl_link_orgs(const pprl_rec *recs, size_t n, float threshold,
+                   size_t max_candidates, const pprl_link_decided *dec,
+                   pprl_pair **out, size_t *nout, pprl_link_stats *stats, sp_err *err);
+
 #endif

@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include <stdint.h>
+#include <string.h>
 
 static const uint8_t KEY[PPRL_KEY_BYTES] = "0123456789abcdef0123456789abcde";
 static const uint8_t KEY2[PPRL_KEY_BYTES] = "another key, never at the hub!!";
@@ -349,7 +350,53 @@ TEST(pprl_threshold_edges)
     }
 }
 
+/* One to one per pair of organisations: the same person at three
+ * organisations links to one record of each other organisation (three
+ * links, where pprl_link makes one); a second record of org 2 is left
+ * out; a confirmed pair takes its places first, a rejected one is never
+ * linked. */
+TEST(pprl_link_orgs_per_pair)
+{
+    uint64_t e[4][PPRL_WORDS];
+    uint16_t pc[4];
+    person("Van An", "Nguyen", "1990-03-07", "f", "VNM", KEY, "1990", e[0], &pc[0]);  /* org1 */
+    person("Van An", "Nguyen", "1990-03-07", "f", "VNM", KEY, "1990", e[1], &pc[1]);  /* org2 */
+    person("Van Anh", "Nguyen", "1990-03-07", "f", "VNM", KEY, "1990", e[2], &pc[2]); /* org2 */
+    person("Van An", "Nguyen", "1990-03-07", "f", "VNM", KEY, "1990", e[3], &pc[3]);  /* org3 */
+    uint32_t orgs[4] = { 1, 2, 2, 3 };
+    pprl_rec r[4];
+    for (int i = 0; i < 4; i++) { r[i].bits = e[i]; r[i].pc = pc[i]; r[i].org = orgs[i]; r[i].block = 7; }
+    pprl_pair *p = NULL; size_t np = 0; pprl_link_stats st;
+    sp_err er; sp_err_init(&er);
+    /* globally 1:1: 0-1 exact, then the typo 2 with 3; 0-3 is lost */
+    ASSERT_EQ(pprl_link(r, 4, 0.8f, 100, &p, &np, &st, &er), SP_OK);
+    ASSERT_EQ(np, 2);
+    ASSERT_EQ(p[0].a, 0);
+    ASSERT_EQ(p[0].b, 1);
+    ASSERT_EQ(p[1].a, 2);
+    ASSERT_EQ(p[1].b, 3);
+    free(p);
+    ASSERT_EQ(pprl_link_orgs(r, 4, 0.8f, 100, NULL, &p, &np, &st, &er), SP_OK);
+    ASSERT_EQ(np, 3);
+    int has[4][4] = {{0}};
+    for (size_t i = 0; i < np; i++) { ASSERT(p[i].a < p[i].b); has[p[i].a][p[i].b] = 1; }
+    ASSERT(has[0][1] && has[0][3] && has[1][3]);
+    ASSERT(!has[2][3]);                 /* 3 already has its org-2 link */
+    free(p);
+    /* the analyst confirmed 0-2 and rejected 1-3 */
+    pprl_pair keep = { 0, 2, 1.0f }, ban = { 3, 1, 0.0f };
+    pprl_link_decided d = { &keep, 1, &ban, 1 };
+    ASSERT_EQ(pprl_link_orgs(r, 4, 0.8f, 100, &d, &p, &np, &st, &er), SP_OK);
+    memset(has, 0, sizeof has);
+    for (size_t i = 0; i < np; i++) has[p[i].a][p[i].b] = 1;
+    ASSERT_EQ(np, 2);                   /* 0-3, and 2-3 (1-3 is banned) */
+    ASSERT(has[0][3] && has[2][3]);
+    ASSERT(!has[0][1] && !has[0][2] && !has[1][3]);
+    free(p);
+    sp_err_free(&er);
+}
+
 TEST_LIST(pprl_deterministic, pprl_key_and_salt_change_bits, pprl_popcount_stored,
           pprl_dice_known_cases, pprl_typo_and_other_person, pprl_bad_input,
           pprl_kernels_agree, pprl_blocking_keys, pprl_link_blocks_and_orgs,
-          pprl_link_greedy_one_to_one, pprl_threshold_edges)
+          pprl_link_greedy_one_to_one, pprl_link_orgs_per_pair, pprl_threshold_edges)
