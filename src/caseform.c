@@ -98,14 +98,15 @@ static void input_name(char *out, size_t outsz, const cb_field *f, const cb_fiel
 }
 
 /* Resolves an input name to its field (and sub-field and row); 0 if it is
- * no input of the form. Deprecated fields are not in the form. */
+ * no input of the form. Deprecated fields are not in the form, nor are
+ * the encodings spotlight encode makes at the partner (never typed). */
 static int resolve_name(const sp_codebook *cb, const char *name, const cb_field **fo,
                         const cb_field **so, int *rep)
 {
     char buf[CASEFORM_MAX_NAME + 16];
     for (size_t i = 0; i < cb->nfields; i++) {
         const cb_field *f = &cb->fields[i];
-        if (f->deprecated) continue;
+        if (f->deprecated || f->encoded) continue;
         if (f->type != CB_GROUP) {
             if (strcmp(f->name, name) == 0) {
                 *fo = f, *so = NULL, *rep = 0;
@@ -282,7 +283,7 @@ int caseform_parse(const sp_codebook *cb, const http_param *pairs, size_t npairs
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < cb->nfields; i++) {
             const cb_field *f = &cb->fields[i];
-            if (f->deprecated) continue;
+            if (f->deprecated || f->encoded) continue;
             if (f->type != CB_GROUP) {
                 if ((f->type == CB_COUNTRY) == (pass == 0)) parse_field(&c, f);
                 continue;
@@ -352,7 +353,7 @@ int caseform_values_from_record(caseform_values *v, const sp_record *r)
     char name[CASEFORM_MAX_NAME + 16];
     for (size_t i = 0; i < cb->nfields; i++) {
         const cb_field *f = &cb->fields[i];
-        if (f->deprecated) continue;
+        if (f->deprecated || f->encoded) continue;
         if (f->type != CB_GROUP) {
             const rec_values *rv = &r->vals[i];
             for (size_t k = 0; k < rv->n; k++) {
@@ -928,7 +929,7 @@ int caseform_render_opts(sp_buf *out, const sp_codebook *cb, const caseform_valu
     const char *cur_sec = NULL;
     for (size_t i = 0; i < cb->nfields; i++) {
         const cb_field *f = &cb->fields[i];
-        if (f->deprecated) continue;
+        if (f->deprecated || f->encoded) continue;
         if (!cur_sec || strcmp(cur_sec, f->section ? f->section : "") != 0) {
             if (cur_sec) S(&c, "</fieldset>\n");
             cur_sec = f->section ? f->section : "";

@@ -121,7 +121,7 @@ static int get_int(loader *L, json_t *o, const char *key, long long *out, const 
 static const char *const field_keys[] = {
     "name", "type", "label", "help", "section", "required", "multiple", "sensitive",
     "deprecated", "min", "max", "max_length", "values", "country_field", "max_repeat",
-    "fields",
+    "fields", "encoded",
 };
 static const char *const value_keys[] = { "code", "label", "help", "aliases", "deprecated" };
 
@@ -281,6 +281,15 @@ static void load_field(loader *L, json_t *o, cb_field *f, cb_field *parent, int 
     if ((f->type == CB_TEXT && !json_object_get(o, "sensitive")) ||
         (parent && parent->sensitive))
         f->sensitive = 1;
+    /* an encoding made by spotlight encode identifies a person to whoever
+     * holds the key: it is never published, and only a top-level text
+     * field (one column the encoder writes) can be one */
+    f->encoded = get_bool(L, o, "encoded", where);
+    if (f->encoded && (f->type != CB_TEXT || parent))
+        lerr(L, where, "codebook-key", "'encoded' applies only to top-level text fields");
+    if (f->encoded && json_object_get(o, "sensitive") && !f->sensitive)
+        lerr(L, where, "codebook-key", "an encoded field cannot be declared not sensitive");
+    if (f->encoded) f->sensitive = 1;
 
     int has_min, has_max;
     long long mn = 0, mx = 0;
@@ -1043,6 +1052,9 @@ static void md_field(FILE *out, const cb_field *f, const char *prefix)
     if (f->type == CB_GROUP) fprintf(out, " %d rows |", f->max_repeat);
     fputs("\n\n", out);
     if (f->deprecated) fputs("*Deprecated: kept for old records; do not use.*\n\n", out);
+    if (f->encoded)
+        fputs("*Made by `spotlight encode` at the partner, never typed: not in the case form, "
+              "the XLSForm or any published output.*\n\n", out);
     if (f->type == CB_CODE) {
         fputs("| code | label | meaning | also accepted |\n|---|---|---|---|\n", out);
         for (size_t i = 0; i < f->nvalues; i++) {

@@ -51,6 +51,9 @@ struct cb_field {
     int required;
     int sensitive;             /* never published; free text is sensitive */
     int deprecated;
+    int encoded;               /* made by spotlight encode (person_clk, ...):
+                                  never typed, so not in the case form or the
+                                  XLSForm; always sensitive */
     long long min, max;        /* integer, year, age, decimal bounds */
     size_t max_length;         /* text */
     cb_value *values;          /* code */

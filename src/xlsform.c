@@ -339,7 +339,8 @@ int xlsform_write(const sp_codebook *cb, const char *path, sp_err *err)
     rc = put_row(w, survey_cols, S_NCOLS);
     for (size_t i = 0; i < cb->nfields && rc == SP_OK; i++) {
         const cb_field *f = &cb->fields[i];
-        if (f->deprecated) continue;
+        /* the encodings of spotlight encode are never typed in a form */
+        if (f->deprecated || f->encoded) continue;
         rc = f->type == CB_GROUP ? survey_group(&c, f) : survey_field(&c, f, NULL, f->name);
     }
     if (rc == SP_OK) rc = xlsxw_sheet_add(w, "choices");

@@ -501,6 +501,31 @@ TEST(cb_bad_types)
     bad(F("[]"), "codebook-type", "must be an object");
 }
 
+/* The encodings of spotlight encode: top-level text, always sensitive. */
+TEST(cb_encoded_fields)
+{
+    fixture fx;
+    setup(&fx);
+    const char *names[3] = {"person_clk", "person_block", "person_doc"};
+    for (int i = 0; i < 3; i++) {
+        const cb_field *f = field(&fx, names[i]);
+        ASSERT_EQ(f->encoded, 1);
+        ASSERT_EQ(f->sensitive, 1);
+        ASSERT_EQ(f->type, CB_TEXT);
+    }
+    ASSERT_EQ(field(&fx, "case_ref")->encoded, 0);
+    teardown(&fx);
+    bad(F("{\"name\":\"a\",\"type\":\"year\",\"label\":\"A\",\"encoded\":true}"),
+        "codebook-key", "'encoded' applies only");
+    bad(F("{\"name\":\"a\",\"type\":\"text\",\"label\":\"A\",\"encoded\":true,"
+          "\"sensitive\":false}"), "codebook-key", "cannot be declared not sensitive");
+    bad(F("{\"name\":\"g\",\"type\":\"group\",\"label\":\"G\",\"fields\":["
+          "{\"name\":\"a\",\"type\":\"text\",\"label\":\"A\",\"encoded\":true}]}"),
+        "codebook-key", "'encoded' applies only");
+    bad(F("{\"name\":\"a\",\"type\":\"text\",\"label\":\"A\",\"encoded\":1}"),
+        "codebook-type", "true or false");
+}
+
 TEST(cb_bad_values)
 {
     bad(F("{\"name\":\"a\",\"type\":\"code\",\"label\":\"A\"}"), "codebook-values",
@@ -678,4 +703,4 @@ TEST_LIST(cb_load_default, cb_match_and_value, cb_type_names, cb_parse_empty_is_
           cb_parse_currency, cb_parse_without_gazetteer, cb_bad_json, cb_bad_names,
           cb_bad_types, cb_bad_values, cb_bad_ranges, cb_bad_province_links, cb_bad_groups,
           cb_errors_name_the_field, cb_good_minimal_and_file, cb_repo_file_matches_embedded,
-          cb_markdown)
+          cb_markdown, cb_encoded_fields)
