@@ -1,6 +1,7 @@
 /* portal.c -- see portal.h. */
 #define _GNU_SOURCE 1   /* memmem, mkstemp */
 #include "portal_int.h"
+#include "admin.h"
 #include "import.h"
 #include "template.h"
 #include "xlsform.h"
@@ -599,6 +600,9 @@ static int portal_page(portal *pt, serve_ctx *ctx, const portal_who *w, serve_re
     sp_buf_adds(b, "<form method=\"post\" action=\"/logout\">\n");
     portal_csrf_field(pt, w, b);
     sp_buf_adds(b, "<button type=\"submit\">Sign out</button>\n</form>\n");
+    if (auth_can(&w->p, AUTH_MANAGE_USERS, 0))
+        sp_buf_adds(b, "<p><a href=\"/admin\" id=\"admin-link\">Administration</a>: the audit "
+                       "log, organisations and users.</p>\n");
     if (auth_can(&w->p, AUTH_UPLOAD, w->p.org_id)) {
         sp_buf_adds(b, "<h2>Submit a file</h2>\n<form method=\"post\" action=\"/portal/upload\" "
                        "enctype=\"multipart/form-data\">\n");
@@ -984,6 +988,8 @@ int portal_handle(portal *pt, serve_ctx *ctx, const http_request *req, const cha
     portal_req pr = {pt, ctx, req, body, blen, remote, &w};
     (void)pr;   /* the areas' handlers take it (portal_int.h) */
     if (strcmp(path, "/portal") == 0) return portal_page(pt, ctx, &w, out);
+    if (strcmp(path, "/admin") == 0 || strncmp(path, "/admin/", 7) == 0)
+        return admin_handle(&pr, out);
     if (strcmp(path, "/portal/upload") == 0)
         return do_upload(pt, ctx, req, &w, body, blen, remote, out);
     if (!post && strcmp(path, "/portal/template.csv") == 0) return send_file_of(ctx, 0, out);

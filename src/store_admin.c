@@ -1,0 +1,58 @@
+/* store_admin.c -- the admin pages' queries on the store (see store.h):
+ * one page of the audit log with filters. Every value is a bound
+ * parameter. */
+#include "store_int.h"
+
+#include <string.h>
+
+static void bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v) sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else sqlite3_bind_null(st, i);
+}
+
+/* Walks the matching entries newest first; seq is the table's key, so
+ * `before` makes a deep page as cheap as the first. */
+int store_audit_page(sp_store *s, const sp_audit_page *q, store_audit_cb cb, void *ud)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = store_i_prep(s,
+                          "SELECT seq, at, actor, org_id, action, target, remote, detail, prev_hash, hash"
+                          " FROM audit WHERE (?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR action = ?2)"
+                          " AND (?3 IS NULL OR at >= ?3)"
+                          " AND (?4 IS NULL OR substr(at, 1, length(?4)) <= ?4)"
+                          " AND (?5 <= 0 OR seq < ?5) ORDER BY seq DESC LIMIT ?6",
+                          &st);
+    if (rc) return rc;
+    bind_opt(st, 1, q->actor);
+    bind_opt(st, 2, q->action);
+    bind_opt(st, 3, q->from);
+    bind_opt(st, 4, q->to);
+    sqlite3_bind_int64(st, 5, q->before);
+    sqlite3_bind_int64(st, 6, q->limit > 0 ? q->limit : -1);
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        sp_audit_row row;
+        memset(&row, 0, sizeof row);
+        row.seq = sqlite3_column_int64(st, 0);
+        row.at = (const char *)sqlite3_column_text(st, 1);
+        row.actor = (const char *)sqlite3_column_text(st, 2);
+        row.org_id = sqlite3_column_int64(st, 3);
+        row.action = (const char *)sqlite3_column_text(st, 4);
+        row.target = (const char *)sqlite3_column_text(st, 5);
+        row.remote = (const char *)sqlite3_column_text(st, 6);
+        row.detail = (const char *)sqlite3_column_text(st, 7);
+        for (int k = 0; k < 2; k++) {
+            const void *h = sqlite3_column_blob(st, 8 + k);
+            int n = sqlite3_column_bytes(st, 8 + k);
+            unsigned char *dst = k ? row.hash : row.prev_hash;
+            if (h && n > 0) memcpy(dst, h, n < STORE_HASH_LEN ? (size_t)n : STORE_HASH_LEN);
+            if (k) row.hash_len = n;
+            else row.prev_len = n;
+        }
+        if ((rc = cb(&row, ud)) != 0) break;
+    }
+    if (rc == 0 && r != SQLITE_DONE) rc = store_i_dberr(s, "reading the audit log");
+    sqlite3_finalize(st);
+    return rc;
+}
