@@ -18,7 +18,7 @@ FUZZERS  := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 OBJ      := $(patsubst src/%.c,build/rel/%.o,$(SRC)) build/rel/embed_data.o
 AOBJ     := $(patsubst src/%.c,build/asan/%.o,$(SRC)) build/asan/embed_data.o
 
-.PHONY: all deps test unit e2e bench fuzz demo serve docs clean
+.PHONY: all deps test unit e2e bench fuzz demo serve docs clean study
 # keep objects that pattern rules build on the way to a binary
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -71,6 +71,14 @@ test: deps $(addprefix build/test/,$(TESTS)) build/asan/spotlight spotlight
 bench: deps spotlight
 	@sh scripts/deps.sh --bench
 	@sh bench/run.sh
+
+# ---- the person-linkage accuracy study (docs/linkage.md, "Accuracy"):
+# synthetic people with known duplicates, deterministic, a few seconds
+build/linkage_study: bench/linkage_study.c src/person.c src/pprl.c src/util.c src/*.h | build/.deps
+	@mkdir -p build
+	$(CC) $(WARN) $(OPT) $(CPPFLAGS) $(PKG_CFLAGS) -o $@ bench/linkage_study.c src/person.c src/pprl.c src/util.c $(PKG_LIBS)
+study: build/linkage_study
+	build/linkage_study
 
 # ---- fuzzing with libFuzzer (clang). FUZZ_SECONDS per target.
 FUZZ_SECONDS ?= 60

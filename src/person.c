@@ -18,8 +18,8 @@
 /* The parameters chosen by the accuracy study (docs/linkage.md). */
 const person_params person_default = {
     .k_given = 0, .k_family = 0, .k_name = 20,
-    .k_date = 12, .k_daymonth = 12, .k_sex = 2, .k_nat = 2,
-    .salt_yob = 1, .block = PERSON_BLOCK_YOB_SEX,
+    .k_date = 30, .k_daymonth = 30, .k_sex = 2, .k_nat = 2,
+    .salt_yob = 1, .block = PERSON_BLOCK_YOB,
 };
 
 #define SMALL_CAP 64            /* sex and nationality, bytes */

@@ -157,10 +157,14 @@ TEST(person_salt_and_block)
     enc f = encode("Aung Kyaw", "Min", "1988-11-30", "f", "MMR");
     /* block key: stable, a crowd of 16 bits under a scheme tag */
     ASSERT_EQ(a.block, b.block);
-    ASSERT_EQ(a.block >> 56, 3);
+    ASSERT_EQ(a.block >> 56, 4);
     ASSERT_EQ(a.block & 0x00ffffffffff0000ULL, 0);
     ASSERT(a.block != y.block);
-    ASSERT(a.block != f.block);
+    /* sex is not in the default block: a missing or wrong sex still meets */
+    ASSERT_EQ(a.block, f.block);
+    enc nosex = encode("Aung Kyaw", "Min", "1988-11-30", "", "MMR");
+    ASSERT_EQ(a.block, nosex.block);
+    ASSERT(dice(&a, &nosex) >= THRESHOLD);
     /* the year salts the bits: another year is another person */
     printf("  other year: %.3f\n", dice(&a, &y));
     ASSERT(dice(&a, &y) < 0.5);
