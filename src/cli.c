@@ -697,9 +697,19 @@ static int cmd_codebook(const char *db, int argc, char **argv)
     (void)db;
     if (argc > 4) return EXIT_USAGE;
     if ((rc = parse_opts("codebook", argc, argv, opts, pos, NELEM(pos), &npos, NULL, NULL))) return rc;
+    int cur = npos == 1 && strcmp(pos[0], "currencies") == 0;
+    if (npos > 1 || (npos == 1 && !cur) || (cur && (md || json))) {
+        fprintf(stderr, "usage: spotlight codebook [--markdown | --json] | codebook currencies\n");
+        return EXIT_USAGE;
+    }
     hub h;
     if ((rc = hub_open(&h, NULL, 0))) return rc;
-    if (json) {
+    if (cur) {
+        /* ISO 4217 as iso-codes lists it: the codes the currency fields take */
+        const char *code, *name;
+        for (size_t i = 0; gazetteer_currency_at(h.gaz, i, &code, &name) == SP_OK; i++)
+            printf("%s  %s\n", code, name);
+    } else if (json) {
         size_t len;
         const char *data = embed_get("codebook/codebook.json", &len);
         fwrite(data, 1, len, stdout);
@@ -1500,7 +1510,10 @@ static const command commands[] = {
      "k (default 10, 2 to 1000): no published count from 1 to k-1 is shown; it\n"
      "appears as \"<k\", and secondary suppression protects it (docs/privacy.md).\n"},
     {"codebook", cmd_codebook, "show the data standard",
-     "spotlight codebook [--markdown | --json]\n"},
+     "spotlight codebook [--markdown | --json]\n"
+     "spotlight codebook currencies\n\n"
+     "currencies lists the ISO 4217 codes and names (from iso-codes) that the\n"
+     "currency fields take.\n"},
     {"xlsform", cmd_xlsform, "write the codebook as an XLSForm for KoboToolbox / ODK",
      "spotlight xlsform --out FORM.xlsx\n\n"
      "Writes the standard's data-collection form (sheets survey, choices,\n"

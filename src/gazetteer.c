@@ -727,6 +727,16 @@ const char *gazetteer_currency(const sp_gazetteer *g, const char *s, size_t n)
     return NULL;
 }
 
+size_t gazetteer_ncurrencies(const sp_gazetteer *g) { return g ? g->ncurrencies : 0; }
+
+int gazetteer_currency_at(const sp_gazetteer *g, size_t i, const char **code, const char **name)
+{
+    if (!g || i >= g->ncurrencies) return SP_EOF;
+    *code = g->currencies[i].code;
+    *name = g->currencies[i].name;
+    return SP_OK;
+}
+
 /* ------------------------------------------------------------ regions */
 
 size_t gazetteer_nregions(void) { return sizeof regions / sizeof *regions; }

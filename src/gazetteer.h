@@ -62,6 +62,11 @@ const char *gazetteer_region(const char *s);
  * or English name; stablecoins pegged to the dollar (USDT, USDC) give
  * "USD". Returns the canonical alphabetic code (owned by g) or NULL. */
 const char *gazetteer_currency(const sp_gazetteer *g, const char *s, size_t n);
+/* The ISO 4217 currencies as iso-codes lists them, for menus and
+ * `spotlight codebook currencies`: i < gazetteer_ncurrencies; *code (three
+ * capitals) and *name (English) are owned by g. SP_EOF past the end. */
+size_t gazetteer_ncurrencies(const sp_gazetteer *g);
+int gazetteer_currency_at(const sp_gazetteer *g, size_t i, const char **code, const char **name);
 
 /* Is this one of the markers that mean "country not known" ("", "ZZ",
  * "XX", "00", "-99", "unknown" ...)? gazetteer_country gives NULL for

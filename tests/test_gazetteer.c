@@ -236,6 +236,35 @@ TEST(gaz_currency)
     gazetteer_free(g);
 }
 
+/* The listing for menus: every iso-codes currency, each code found again
+ * by gazetteer_currency, the names as iso-codes has them. */
+TEST(gaz_currency_list)
+{
+    sp_gazetteer *g = load();
+    size_t n = gazetteer_ncurrencies(g);
+    ASSERT_GE(n, 150);
+    const char *code, *name;
+    int usd = 0, thb = 0;
+    for (size_t i = 0; i < n; i++) {
+        ASSERT_EQ(gazetteer_currency_at(g, i, &code, &name), SP_OK);
+        ASSERT_EQ(strlen(code), 3);
+        for (int k = 0; k < 3; k++) ASSERT(code[k] >= 'A' && code[k] <= 'Z');
+        ASSERT(name && *name);
+        ASSERT_STR_EQ(gazetteer_currency(g, code, 3), code);
+        if (strcmp(code, "USD") == 0) {
+            usd = 1;
+            ASSERT_STR_EQ(name, "US Dollar");
+        }
+        if (strcmp(code, "THB") == 0) {
+            thb = 1;
+            ASSERT_STR_EQ(name, "Baht");
+        }
+    }
+    ASSERT(usd && thb);
+    ASSERT_EQ(gazetteer_currency_at(g, n, &code, &name), SP_EOF);
+    gazetteer_free(g);
+}
+
 TEST(gaz_bad_dir)
 {
     sp_err err;
@@ -273,5 +302,5 @@ TEST(gaz_invalid_utf8_and_odd_bytes)
 
 TEST_LIST(gaz_counts, gaz_codes, gaz_names_and_synonyms, gaz_unknown_markers,
           gaz_provinces_by_code, gaz_provinces_by_name, gaz_vietnam_has_63,
-          gaz_regions, gaz_currency, gaz_bad_dir, gaz_env_dir,
+          gaz_regions, gaz_currency, gaz_currency_list, gaz_bad_dir, gaz_env_dir,
           gaz_invalid_utf8_and_odd_bytes)
