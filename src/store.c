@@ -821,6 +821,9 @@ int store_org_set_country(sp_store *s, long long id, const char *country)
 
 /* Withdrawn submissions' records are left out of every read. */
 #define LIVE_RECORD "record.submission_id NOT IN (SELECT id FROM submission WHERE status <> 'stored')"
+/* What the aggregates count: live records that are not a duplicate of a
+ * person counted through another record (record_dup, store_link.c). */
+#define COUNTED_RECORD LIVE_RECORD " AND record.id NOT IN (SELECT record_id FROM record_dup)"
 
 int store_org_list(sp_store *s, sp_org **out, size_t *n)
 {
@@ -937,7 +940,10 @@ int store_submission_set_status(sp_store *s, long long id, const char *status)
     if (rc) return rc;
     if ((rc = write_begin(s, &own))) { sqlite3_finalize(st); return rc; }
     sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-    return write_end(s, own, submission_update(s, id, &st));
+    rc = submission_update(s, id, &st);
+    /* which records are live changed: so may who is counted once */
+    if (!rc) rc = store_i_dup_recompute(s);
+    return write_end(s, own, rc);
 }
 
 int store_submission_list(sp_store *s, long long org_id, sp_submission **out, size_t *n)
@@ -1090,12 +1096,15 @@ int store_record_delete_case(sp_store *s, long long org_id, const char *case_ref
 {
     if (deleted) *deleted = 0;
     if (!s->del_case) return usage(s, SP_EUSAGE, "the codebook has no case_ref field%s", NULL);
-    int own, rc = write_begin(s, &own);
+    int own, linked = 0, rc = write_begin(s, &own);
     if (rc) return rc;
+    /* a linked record going away changes who is counted once */
+    if ((rc = store_i_links_of_case(s, org_id, case_ref, &linked))) return write_end(s, own, rc);
     sqlite3_bind_int64(s->del_case, 1, org_id);
     sqlite3_bind_text(s->del_case, 2, case_ref, -1, SQLITE_STATIC);
     rc = step_done(s, s->del_case, "deleting the case");
     if (!rc && deleted) *deleted = sqlite3_changes64(s->db);
+    if (!rc && linked) rc = store_i_dup_recompute(s);
     return write_end(s, own, rc);
 }
 
@@ -1221,10 +1230,12 @@ static int parse_age(const char *v, long long *lo, long long *hi)
     return 0;
 }
 
+/* *yes: some record is not counted (withdrawn, or a linked duplicate). */
 static int any_withdrawn(sp_store *s, int *yes)
 {
     sqlite3_stmt *st = NULL;
-    int rc = prep(s, "SELECT EXISTS (SELECT 1 FROM submission WHERE status <> 'stored')", &st);
+    int rc = prep(s, "SELECT EXISTS (SELECT 1 FROM submission WHERE status <> 'stored') OR "
+                     "EXISTS (SELECT 1 FROM record_dup)", &st);
     if (rc) return rc;
     if (sqlite3_step(st) == SQLITE_ROW) *yes = sqlite3_column_int(st, 0);
     else rc = dberr(s, "reading submissions");
@@ -1233,14 +1244,18 @@ static int any_withdrawn(sp_store *s, int *yes)
 }
 
 /* Appends " WHERE ..." for filter f (over table `record`) to sql and its
- * values to b. Values are borrowed from f. */
-static int build_filter(sp_store *s, const sp_filter *f, sp_buf *sql, binds *b)
+ * values to b. Values are borrowed from f. counted: leave out linked
+ * duplicates too (every aggregate); 0: every live record (store_scan). */
+static int build_filter(sp_store *s, const sp_filter *f, sp_buf *sql, binds *b, int counted)
 {
     int withdrawn = 0, rc;
     const char *and = " WHERE ";
     if ((rc = any_withdrawn(s, &withdrawn))) return rc;
-    /* most hubs never withdraw anything: skip the test then */
-    if (withdrawn) { sp_buf_printf(sql, "%s" LIVE_RECORD, and); and = " AND "; }
+    /* most hubs never withdraw or link anything: skip the test then */
+    if (withdrawn) {
+        sp_buf_printf(sql, "%s%s", and, counted ? COUNTED_RECORD : LIVE_RECORD);
+        and = " AND ";
+    }
     if (!f) return SP_OK;
     if ((f->year_from || f->year_to) && !s->has_year)
         return usage(s, SP_EUSAGE, "the codebook has no year_identified field%s", NULL);
@@ -1325,7 +1340,7 @@ static int count_records_sql(sp_store *s, const sp_filter *f, long long *n)
     *n = 0;
     sp_buf_init(&sql, 1 << 16);
     sp_buf_adds(&sql, "SELECT count(*) FROM record");
-    if ((rc = build_filter(s, f, &sql, &b))) goto done;
+    if ((rc = build_filter(s, f, &sql, &b, 1))) goto done;
     if ((rc = prep(s, sql.data, &st))) goto done;
     bind_all(st, &b);
     if (sqlite3_step(st) == SQLITE_ROW) *n = sqlite3_column_int64(st, 0);
@@ -1479,7 +1494,7 @@ static int count_sql(sp_store *s, const sp_filter *f, const char *const *dims, s
     }
     sp_buf_adds(&sql, need_org ? " FROM record CROSS JOIN org o ON o.id = record.org_id"
                                : " FROM record");
-    if ((rc = build_filter(s, f, &sql, &b))) goto done;
+    if ((rc = build_filter(s, f, &sql, &b, 1))) goto done;
     sp_buf_adds(&sql, " ORDER BY record.id");
     if ((rc = prep(s, sql.data, &main_st))) goto done;
     bind_all(main_st, &b);
@@ -1897,7 +1912,7 @@ static int cube_build(sp_store *s, cube **out)
     sp_buf_adds(&sql, " FROM record");
     int withdrawn = 0;
     if ((rc = any_withdrawn(s, &withdrawn))) { free(oreg); goto done; }
-    if (withdrawn) sp_buf_adds(&sql, " WHERE " LIVE_RECORD);
+    if (withdrawn) sp_buf_adds(&sql, " WHERE " COUNTED_RECORD);
     sp_buf_adds(&sql, " ORDER BY record.id");
     if ((rc = prep(s, sql.data, &main_st))) { free(oreg); goto done; }
     if (any_multi &&
@@ -2714,7 +2729,7 @@ int store_scan(sp_store *s, const sp_filter *f, store_record_cb cb, void *ud)
         if ((rc = exec(s, "BEGIN"))) goto done;
         own_tx = 1;
     }
-    if ((rc = build_filter(s, f, &where, &b))) goto done;
+    if ((rc = build_filter(s, f, &where, &b, 0))) goto done;
 
     sp_buf_adds(&sql, "SELECT record.id, record.submission_id, record.org_id, o.name, "
                       "record.codebook_version, record.synthetic");

@@ -297,4 +297,52 @@ int store_idem_put(sp_store *s, long long account_id, const char *key,
                    const unsigned char body_hash[STORE_AUTH_HASH_LEN], int status,
                    const char *response, long long now);
 
+/* ---- person links and duplicates (store_link.c, docs/linkage.md).
+ * A link joins two records of different organisations that are the same
+ * person (a < b); its status is proposed, confirmed or rejected. Links
+ * that are not rejected, between live records, make record_dup: every
+ * person keeps its lowest-numbered live record, the others are left out
+ * of every count (store_count, store_count_records, the cube), so a person
+ * is counted once. Writes recompute record_dup in their transaction and
+ * bump the generation. */
+typedef struct sp_person_enc {
+    long long record_id, org_id;
+    char *clk;                 /* person_clk as stored (base64), or NULL */
+    char *block;               /* person_block as stored (16 hex), or NULL */
+} sp_person_enc;
+/* The live records with a person_clk, in id order (caller frees with
+ * store_person_free). SP_EUSAGE when the codebook has no person fields. */
+int store_person_load(sp_store *s, sp_person_enc **out, size_t *n);
+void store_person_free(sp_person_enc *v, size_t n);
+typedef struct sp_link_new {
+    long long a, b;            /* record ids, either order */
+    double score;
+} sp_link_new;
+/* Replaces the proposed links by v (a pair already decided keeps its
+ * status and score), recomputes the duplicates; *dups (may be NULL) gets
+ * how many records are now counted in another's place. */
+int store_link_propose(sp_store *s, const sp_link_new *v, size_t n, long long *dups);
+/* Sets a link's status ("confirmed", "rejected", or "proposed" to undo),
+ * by whom and when (UTC now); SP_EOF when there is no such link. */
+int store_link_decide(sp_store *s, long long a, long long b, const char *status,
+                      const char *by, long long *dups);
+typedef struct sp_link_row {
+    long long a, b;
+    double score;
+    char status[12];
+    char *decided_by, *decided_at;         /* NULL while proposed */
+    long long org_a, org_b;
+    char *org_a_name, *org_b_name;
+    int live;                  /* both records are live */
+    int merged;                /* one of them is in record_dup */
+} sp_link_row;
+/* Links (status NULL: all), proposed first, then by score. Organisation
+ * names and record ids only: never a record's cells. */
+int store_link_list(sp_store *s, const char *status, sp_link_row **out, size_t *n);
+void store_link_list_free(sp_link_row *v, size_t n);
+/* Records counted in another's place (rows of record_dup). */
+int store_dup_count(sp_store *s, long long *n);
+/* Rebuilds record_dup in a write of its own (tests, repair). */
+int store_dup_recompute(sp_store *s);
+
 #endif

@@ -51,4 +51,17 @@ int store_i_exec(sp_store *s, const char *sql);
 int store_i_write_begin(sp_store *s, int *own);
 int store_i_write_end(sp_store *s, int own, int rc);
 
+/* ---- person links (store_link.c), for the store's write paths. Each runs
+ * inside the caller's write transaction. */
+/* Rebuilds record_dup from the links that are not rejected between live
+ * records (the lowest-numbered record of each person is kept). Call it
+ * after anything that changes which records are live or linked. */
+int store_i_dup_recompute(sp_store *s);
+/* *yes = 1 when a record of org_id with this case_ref is in a link (so
+ * deleting it must be followed by store_i_dup_recompute). */
+int store_i_links_of_case(sp_store *s, long long org_id, const char *case_ref, int *yes);
+/* Drops the links of a record whose cells were replaced (its encoding may
+ * have changed) and recomputes the duplicates. */
+int store_i_links_forget(sp_store *s, long long record_id);
+
 #endif
