@@ -494,6 +494,11 @@ static int origin_foreign(const http_request *req)
     if (!o) return 0;
     const char *v = o->value;
     size_t n = o->vlen, sl;
+    /* "null" (an opaque origin) names no site: it is what Chromium and
+     * Firefox send with a form of this very site under the server's
+     * Referrer-Policy: no-referrer. A cross-site post still lacks the
+     * SameSite=Strict sp_login cookie the form's token must match. */
+    if (n == 4 && memcmp(v, "null", 4) == 0) return 0;
     if (n > 7 && strncasecmp(v, "http://", 7) == 0) sl = 7;
     else if (n > 8 && strncasecmp(v, "https://", 8) == 0) sl = 8;
     else return 1;
