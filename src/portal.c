@@ -1,6 +1,7 @@
 /* portal.c -- see portal.h. */
 #define _GNU_SOURCE 1   /* memmem, mkstemp */
 #include "portal_int.h"
+#include "analyst.h"
 #include "admin.h"
 #include "import.h"
 #include "template.h"
@@ -605,6 +606,10 @@ static int portal_page(portal *pt, serve_ctx *ctx, const portal_who *w, serve_re
     sp_buf_adds(b, "<form method=\"post\" action=\"/logout\">\n");
     portal_csrf_field(pt, w, b);
     sp_buf_adds(b, "<button type=\"submit\">Sign out</button>\n</form>\n");
+    if (auth_can(&w->p, AUTH_VIEW_LINKS, 0))
+        sp_buf_adds(b, "<p><a href=\"/analyst\" id=\"analyst-link\">Investigations</a>: "
+                       "indicators shared across organisations, the network of cases, "
+                       "exports.</p>\n");
     if (auth_can(&w->p, AUTH_MANAGE_USERS, 0))
         sp_buf_adds(b, "<p><a href=\"/admin\" id=\"admin-link\">Administration</a>: the audit "
                        "log, organisations and users.</p>\n");
@@ -991,7 +996,6 @@ int portal_handle(portal *pt, serve_ctx *ctx, const http_request *req, const cha
         return portal_redirect(out, "/login", NULL);
     }
     portal_req pr = {pt, ctx, req, body, blen, remote, &w};
-    (void)pr;   /* the areas' handlers take it (portal_int.h) */
     if (strcmp(path, "/portal") == 0) return portal_page(pt, ctx, &w, out);
     if (strcmp(path, "/admin") == 0 || strncmp(path, "/admin/", 7) == 0)
         return admin_handle(&pr, out);
@@ -1009,5 +1013,6 @@ int portal_handle(portal *pt, serve_ctx *ctx, const http_request *req, const cha
             id = id * 10 + (path[i] - '0');
         if (i == n - sl && id > 0) return do_withdraw(pt, ctx, &w, id, body, blen, remote, out);
     }
+    if (analyst_owns(path)) return analyst_handle(&pr, out);   /* investigations */
     return portal_message(out, 404, "Not found", "there is nothing at this address");
 }

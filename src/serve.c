@@ -80,6 +80,9 @@ static const serve_route routes[] = {
     {"/portal/upload", 0, HTTP_POST, NULL, PORTAL_UPLOAD_MAX, 0, 1},
     {"/portal/", 1, HTTP_GET | HTTP_HEAD | HTTP_POST, NULL, PORTAL_FORM_MAX, 0, 1},
     {"/api/v1/submissions", 0, HTTP_POST, NULL, PORTAL_UPLOAD_MAX, 1, 1},
+    /* the investigation views (analyst.c) and the link pages (analyst_links.c) */
+    {"/analyst", 0, HTTP_GET | HTTP_HEAD | HTTP_POST, NULL, PORTAL_FORM_MAX, 0, 1},
+    {"/analyst/", 1, HTTP_GET | HTTP_HEAD | HTTP_POST, NULL, PORTAL_FORM_MAX, 0, 1},
     {"/admin", 0, HTTP_GET | HTTP_HEAD | HTTP_POST, NULL, PORTAL_FORM_MAX, 0, 1},
     {"/admin/", 0, HTTP_GET | HTTP_HEAD | HTTP_POST, NULL, PORTAL_FORM_MAX, 0, 1},
     {"/admin/", 1, HTTP_GET | HTTP_HEAD | HTTP_POST, NULL, PORTAL_FORM_MAX, 0, 1},

@@ -345,4 +345,63 @@ int store_dup_count(sp_store *s, long long *n);
 /* Rebuilds record_dup in a write of its own (tests, repair). */
 int store_dup_recompute(sp_store *s);
 
+/* ---- investigations across organisations (store_invest.c,
+ * docs/investigations.md). Reads indicator_key of live records only, keys
+ * with a hash only; never a clear value. A case reference is returned
+ * only for records of the viewer's own organisation. Lists are capped
+ * (max; 0: 1000; at most 100000) and say when they were cut. */
+#define SP_INV_TYPE_MAX 32
+#define SP_INV_HASH_MAX 72     /* "h1:" + 64 hex fits */
+typedef struct sp_inv_query {
+    int min_orgs;              /* an indicator of cases of at least this many organisations */
+    int min_cases;             /* ... and at least this many cases (records) */
+    const char *type;          /* only this indicator type; NULL: all */
+    long long viewer_org;      /* case_ref of this organisation's records; 0: none */
+    size_t max;                /* rows returned at most */
+} sp_inv_query;
+typedef struct sp_inv_org_count {
+    long long org_id;
+    char *org_name;
+    long long cases;
+} sp_inv_org_count;
+typedef struct sp_inv_indicator {
+    char type[SP_INV_TYPE_MAX + 1], hash[SP_INV_HASH_MAX + 1];
+    long long cases;           /* live records with it */
+    sp_inv_org_count *orgs;    /* per organisation, most cases first */
+    size_t norgs;
+    char *roles;               /* distinct roles, sorted, comma-separated; NULL: none */
+    int year_first, year_last; /* 0: unknown */
+} sp_inv_indicator;
+/* One (indicator, live record) pair. */
+typedef struct sp_inv_link {
+    char type[SP_INV_TYPE_MAX + 1], hash[SP_INV_HASH_MAX + 1];
+    long long record_id, org_id;
+    char *org_name;
+    char *roles;               /* as above */
+    int year;                  /* 0: unknown */
+    char *case_ref;            /* only for the viewer's organisation; else NULL */
+} sp_inv_link;
+/* Indicators matching q, most organisations then most cases first. */
+int store_inv_indicators(sp_store *s, const sp_inv_query *q, sp_inv_indicator **out,
+                         size_t *n, int *truncated);
+void store_inv_indicators_free(sp_inv_indicator *v, size_t n);
+/* One indicator: counts per organisation, roles, years; and in *own the
+ * viewer's own cases with it (viewer_org 0: none). SP_EOF when no live
+ * record has it. Clear *out with store_inv_indicator_clear. */
+int store_inv_indicator(sp_store *s, const char *type, const char *hash, long long viewer_org,
+                        sp_inv_indicator *out, sp_inv_link **own, size_t *nown, int *truncated);
+void store_inv_indicator_clear(sp_inv_indicator *x);
+/* The links of the indicators matching q, by type, hash, record. */
+int store_inv_links(sp_store *s, const sp_inv_query *q, sp_inv_link **out, size_t *n,
+                    int *truncated);
+void store_inv_links_free(sp_inv_link *v, size_t n);
+/* Tests and tools: gives every indicator row without a hashed key one,
+ * made by cb from its type and stored value (cb returns nonzero to skip
+ * the row). Counted data do not change: no generation bump needed, but it
+ * goes through the store's write path all the same. */
+typedef int (*store_inv_hash_cb)(const char *type, const char *value,
+                                 char out[SP_INV_HASH_MAX + 1], void *ud);
+int store_inv_keys_fill(sp_store *s, store_inv_hash_cb cb, void *ud);
+
+
 #endif

@@ -348,6 +348,9 @@ def rows_for(ctx):
     adm = (303, 403, 403, 403, 200)           # an administrator's page
     def adm_get(a): return (303, 403, 403, 403, a)
     def adm_post(a): return (403, 403, 403, 403, a)
+    inv = (303, 403, 403, 200, 200)           # an analyst's or administrator's page
+    inv_post = (403, 403, 403, 405, 405)
+    def inv_get(a): return (303, 403, 403, a, a)
     R = Row
     rows = [
         # ---- public: the same for everyone; a POST with a body is refused
@@ -420,6 +423,26 @@ def rows_for(ctx):
           no_store=True, needs="/admin/users/", note="the token is not this user's"),
         R("/admin/users/{VICTIM}/tokens/{VTOK}/revoke", adm_get(405), 403, adm_post(303),
           no_store=True, needs="/admin/users/"),
+        # ---- the investigation views (src/analyst.c): analysts and
+        # administrators; contributors 403; a POST is refused (405) once
+        # the role is checked
+        R("/analyst", inv, inv_post, inv_post, no_store=True, needs="/analyst"),
+        R("/analyst/indicators", inv, inv_post, inv_post, no_store=True, needs="/analyst/indicators"),
+        R("/analyst/indicators?min_orgs=1&type=email", inv, inv_post, inv_post, no_store=True,
+          needs="/analyst/indicators"),
+        R("/analyst/indicators?min_orgs=0", inv_get(400), inv_post, inv_post, no_store=True,
+          needs="/analyst/indicators"),
+        R("/analyst/indicators/email/h1:" + "0" * 64, inv_get(404), inv_post, inv_post,
+          no_store=True, needs="/analyst/indicators/", note="no case has this match key"),
+        R("/analyst/indicators/email/h1:zz", inv_get(400), inv_post, inv_post, no_store=True,
+          needs="/analyst/indicators/"),
+        R("/analyst/network", inv, inv_post, inv_post, no_store=True, needs="/analyst/network"),
+        R("/analyst/network.svg", inv, inv_post, inv_post, no_store=True,
+          needs="/analyst/network.svg"),
+        R("/analyst/export.csv", inv, inv_post, inv_post, no_store=True, needs="/analyst/export.csv"),
+        R("/analyst/export.ftm.json", inv, inv_post, inv_post, no_store=True,
+          needs="/analyst/export.ftm.json"),
+        R("/analyst/nothing", inv_get(404), inv_post, inv_post, no_store=True, needs="/analyst"),
         # ---- sign-out last: GET is not routed; with the token it ends the session
         R("/logout", 405, 403, (403, 303, 303, 303, 303), no_store=True),
     ]
