@@ -226,7 +226,18 @@ static int audit_row_html(const sp_audit_row *row, void *ud)
     sp_buf_printf(b, "<tr%s><td>%lld</td><td>", bad ? " class=\"bad\"" : "", row->seq);
     sp_buf_add_htmls(b, row->at ? row->at : "");
     sp_buf_adds(b, "</td><td>");
-    sp_buf_add_htmls(b, row->actor ? row->actor : "");
+    /* the actor links to its own entries */
+    if (row->actor && *row->actor) {
+        sp_buf q;
+        sp_buf_init(&q, 4 * AUDIT_ACTOR_MAX + 16);
+        url_enc(&q, row->actor);
+        sp_buf_adds(b, "<a href=\"/admin/audit?actor=");
+        sp_buf_add_htmls(b, q.data ? q.data : "");
+        sp_buf_adds(b, "\">");
+        sp_buf_add_htmls(b, row->actor);
+        sp_buf_adds(b, "</a>");
+        sp_buf_free(&q);
+    }
     /* "user:ID" also shows the account's email */
     if (row->actor && strncmp(row->actor, "user:", 5) == 0) {
         long long id = atoll(row->actor + 5);

@@ -3,6 +3,7 @@
  * parameter. */
 #include "store_int.h"
 
+#include <stdint.h>
 #include <string.h>
 
 static void bind_opt(sqlite3_stmt *st, int i, const char *v)
@@ -21,14 +22,15 @@ int store_audit_page(sp_store *s, const sp_audit_page *q, store_audit_cb cb, voi
                           " FROM audit WHERE (?1 IS NULL OR actor = ?1) AND (?2 IS NULL OR action = ?2)"
                           " AND (?3 IS NULL OR at >= ?3)"
                           " AND (?4 IS NULL OR substr(at, 1, length(?4)) <= ?4)"
-                          " AND (?5 <= 0 OR seq < ?5) ORDER BY seq DESC LIMIT ?6",
+                          " AND seq < ?5 ORDER BY seq DESC LIMIT ?6",
                           &st);
     if (rc) return rc;
     bind_opt(st, 1, q->actor);
     bind_opt(st, 2, q->action);
     bind_opt(st, 3, q->from);
     bind_opt(st, 4, q->to);
-    sqlite3_bind_int64(st, 5, q->before);
+    /* a plain range on the key, so a deep page seeks instead of skipping */
+    sqlite3_bind_int64(st, 5, q->before > 0 ? q->before : INT64_MAX);
     sqlite3_bind_int64(st, 6, q->limit > 0 ? q->limit : -1);
     int r;
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {

@@ -393,7 +393,7 @@ TEST(audit_page)
     const char *first = strstr(strstr(r.body, "<tbody>"), "<tr");
     ASSERT_CONTAINS(first, "admin.audit.view");
     ASSERT(strstr(first, "admin.audit.view") < strstr(first, "</tr>"));
-    ASSERT_CONTAINS(first, "user:3 (ad@central.org)");
+    ASSERT_CONTAINS(first, "<a href=\"/admin/audit?actor=user%3A3\">user:3</a> (ad@central.org)");
     resp_free(&r);
     ASSERT(audit_has("admin.audit.view"));
     /* a filter by action */
