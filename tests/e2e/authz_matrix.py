@@ -125,6 +125,8 @@ def source_paths():
             for m in AREA.finditer(lit):
                 p = re.sub(r"%[-+ #0-9.]*(?:ll|l|z|h|hh|j|t)?[diouxXsc]", "{}", m.group(1))
                 p = p.rstrip(".")
+                # a placeholder written in capitals (/analyst/indicators/TYPE/HASH)
+                p = re.sub(r"/[A-Z][A-Z_0-9]*(?=/|$)", "/{}", p)
                 found.setdefault(p, set()).add(name)
     return found
 
@@ -274,12 +276,10 @@ def build_hub(work):
     recs = json.loads(run(["--db", db, "export", "--format", "json"]) or "[]")
     if isinstance(recs, dict):
         recs = recs.get("records", [])
-    ids = {"Alpha Relief": [], "Beta Shelter": []}
+    ids = {}                                  # submission id: [record ids]
     for r in recs:
-        org = r.get("organisation")
-        if org in ids:
-            ids[org].append(int(r["record_id"]))
-    assert ids["Alpha Relief"] and ids["Beta Shelter"], "export shows no record ids"
+        ids.setdefault(int(r["submission_id"]), []).append(int(r["record_id"]))
+    assert all(ids.get(s) for s in files.values()), "export shows no record ids"
     users = {}
     for line in run(["--db", db, "user", "list"]).splitlines():
         m = re.match(r"\s*(\d+)\s+(\S+@\S+)", line)
@@ -342,6 +342,9 @@ def rows_for(ctx):
     A_SUB, A_SUB2 = ctx["subs"][("alpha", "records")], ctx["subs"][("alpha", "second")]
     B_SUB, B_SUB2 = ctx["subs"][("beta", "records")], ctx["subs"][("beta", "second")]
     NOSUB = max(ctx["subs"].values()) + 1000
+    ids = ctx["ids"]
+    A_REC, B_REC, A2_REC = ids[A_SUB][0], ids[B_SUB][0], ids[A_SUB2][0]
+    NOREC = max(max(v) for v in ids.values()) + 100000
     sign = (303, 200, 200, 200, 200)          # a page for anyone signed in
     signed_404 = (303, 404, 404, 404, 404)
     post_anon = (403, 404, 404, 404, 404)     # a POST to a signed-in area that is not a form
@@ -382,7 +385,40 @@ def rows_for(ctx):
         # before the role (the analyst may not submit; the admin submits
         # for its own organisation)
         R("/portal/upload", 405, 403, (403, 200, 200, 403, 200), body="upload", no_store=True),
-        # the API: a bearer token only, never a session (401)
+        # ---- records and the case form (src/portal_cases.c): a contributor
+        # lists, adds and edits its own organisation's records; another
+        # organisation's record, and one that does not exist, are 404; the
+        # analyst reads its own organisation's (none) but submits nothing;
+        # the administrator adds for its own organisation only. The CSRF
+        # token is checked before anything else.
+        R("/portal/records", sign, (403, 405, 405, 405, 405), (403, 405, 405, 405, 405),
+          no_store=True, needs="/portal/records"),
+        R("/portal/records?page=0", (303, 400, 400, 400, 400), (403, 405, 405, 405, 405),
+          (403, 405, 405, 405, 405), no_store=True, needs="/portal/records"),
+        R("/portal/cases/new", (303, 200, 200, 403, 200), 403, (403, 303, 303, 403, 303),
+          body={"case_ref": "FORM-CASE-1", "year_identified": "2023", "gender": "female",
+                "nationality": "VN"}, no_store=True, needs="/portal/cases/new"),
+        R("/portal/cases/new?mistake", (303, 200, 200, 403, 200), 403, (403, 422, 422, 403, 422),
+          body={"case_ref": "FORM-CASE-2", "year_identified": "20x3", "nationality": "Atlantis"},
+          no_store=True, needs="/portal/cases/new"),
+        R("/portal/records/{A_REC}/edit", (303, 200, 404, 404, 404), 403, (403, 303, 404, 404, 404),
+          body={"case_ref": "ALPHA-Q7X1-01", "year_identified": "2022", "gender": "female",
+                "nationality": "VN"}, no_store=True, needs="/portal/records/{}/edit"),
+        R("/portal/records/{A_REC}/edit?mistake", (303, 200, 404, 404, 404), 403,
+          (403, 422, 404, 404, 404), body={"case_ref": "ALPHA-Q7X1-01", "year_identified": "20x3"},
+          no_store=True, needs="/portal/records/{}/edit"),
+        R("/portal/records/{B_REC}/edit", (303, 404, 200, 404, 404), 403, (403, 404, 303, 404, 404),
+          body={"case_ref": "BETA-K3ZW-01", "year_identified": "2022", "gender": "male",
+                "nationality": "KH"}, no_store=True, needs="/portal/records/{}/edit"),
+        R("/portal/records/{NOREC}/edit", signed_404, 403, (403, 404, 404, 404, 404),
+          body={"case_ref": "X-1"}, no_store=True, needs="/portal/records/{}/edit"),
+        R("/portal/records/abc/edit", signed_404, post_anon, post_anon,
+          no_store=True, needs="/portal/records/{}/edit"),
+        R("/portal/records/{A_REC}", signed_404, post_anon, post_anon, no_store=True,
+          needs="/portal/records/"),
+        R("/portal/records/", signed_404, post_anon, post_anon, no_store=True,
+          needs="/portal/records/"),
+        # ---- the API: a bearer token only, never a session (401)
         R("/api/v1/submissions", 405, 401, 401, no_store=True),
         R("/api/v1/submissions/{A_SUB}", 404, 404, 413),
         # withdrawal: a form; another organisation's submission and one
@@ -394,6 +430,10 @@ def rows_for(ctx):
           no_store=True),
         R("/portal/submissions/{B_SUB2}/withdraw", signed_404, 403, (403, 403, 303, 403, 303),
           no_store=True),
+        # a record of a withdrawn submission cannot be edited (409), but
+        # stays another organisation's secret (404)
+        R("/portal/records/{A2_REC}/edit", (303, 409, 404, 404, 404), 403, (403, 409, 404, 404, 404),
+          body={"case_ref": "ALPHA2-Q7X1-01"}, no_store=True, needs="/portal/records/{}/edit"),
         # ---- the administration (src/admin.c): administrators only; the
         # others are refused (403) whatever the address, the anonymous sent
         # to sign in; the administrator's forms are CSRF-checked
@@ -449,6 +489,7 @@ def rows_for(ctx):
     users = ctx["users"]
     subst = {"A_SUB": A_SUB, "A_SUB2": A_SUB2, "B_SUB": B_SUB, "B_SUB2": B_SUB2, "NOSUB": NOSUB,
              "TABLE": ctx["table"], "VICTIM": users["victim@alpha.example"],
+             "A_REC": A_REC, "B_REC": B_REC, "A2_REC": A2_REC, "NOREC": NOREC,
              "AD_SELF": users[EMAILS[AD]], "CA_ID": users[EMAILS[CA]],
              "NOUSER": max(users.values()) + 1000, "VTOK": ctx["vtok"]}
     for r in rows:
@@ -522,6 +563,19 @@ def main():
         sess = [None] * 5
         for who in (CA, CB, AN, AD):
             sess[who] = login(EMAILS[who])
+        # the sign-in form's Origin: another site is refused; "null" (what
+        # browsers send under Referrer-Policy: no-referrer) and this site pass
+        for origin, want in (("http://evil.example", 403), ("null", 303),
+                             ("http://127.0.0.1:%d" % PORT, 303)):
+            r0 = request("GET", "/login")
+            tok = cookie_value(r0, "sp_login")
+            r = request("POST", "/login", {"Cookie": "sp_login=" + tok, "Origin": origin,
+                                           "Content-Type": "application/x-www-form-urlencoded"},
+                        urllib.parse.urlencode({"login_token": tok, "email": EMAILS[CA],
+                                                "password": PW}))
+            nreq += 1
+            if r.status != want:
+                fail("sign-in with Origin: %s: %d, want %d" % (origin, r.status, want))
 
         for row in rows:
             for who in range(5):
