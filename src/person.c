@@ -209,7 +209,7 @@ static int norm_sex(const char *s, char out[SMALL_CAP + 1], sp_err *err)
     sp_fold(s, n, out, SMALL_CAP + 1);
     static const char *const fem[] = {"f", "female", "w", "woman", "girl", "feminine"};
     static const char *const mal[] = {"m", "male", "man", "boy", "masculine"};
-    static const char *const unk[] = {"u", "unknown", "notknown", "na", "x0", "missing"};
+    static const char *const unk[] = {"u", "unknown", "notknown", "na", "missing"};
     for (size_t i = 0; i < sizeof fem / sizeof *fem; i++)
         if (strcmp(out, fem[i]) == 0) { strcpy(out, "f"); return SP_OK; }
     for (size_t i = 0; i < sizeof mal / sizeof *mal; i++)

@@ -33,7 +33,7 @@ typedef struct person_in {
  * parameters do not compare. */
 typedef enum {
     PERSON_BLOCK_YOB_SEX = 0, /* keyed hash of (year of birth, sex) */
-    PERSON_BLOCK_YOB,         /* keyed hash of the year of birth */
+    PERSON_BLOCK_YOB,         /* keyed hash of the year of birth (default) */
     PERSON_BLOCK_FAMILY,      /* keyed first bigram of the family name */
 } person_block_mode;
 
@@ -53,6 +53,8 @@ extern const person_params person_default;
 
 /* Encodes one person with person_default: clk[PPRL_WORDS] and *pc (its
  * popcount) for person_clk, *block for person_block (print as %016llx).
+ * A person with neither given nor family name gets no encoding: SP_OK with
+ * *pc = 0 and *block = 0 (the caller leaves person_clk empty).
  * Bad input (invalid UTF-8, too long, a date that does not exist) adds an
  * sp_err whose column is the input column (given_name, family_name,
  * birth_date, sex, nationality) and returns SP_EINPUT / SP_ELIMIT; clk is
