@@ -8,6 +8,7 @@
 #include "codebook.h"
 #include "demo.h"
 #include "embed.h"
+#include "encode.h"
 #include "export.h"
 #include "gazetteer.h"
 #include "import.h"
@@ -20,6 +21,7 @@
 #include "xlsform.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <termios.h>
 #include <time.h>
@@ -292,14 +294,34 @@ static int audit_export(sp_store *s, const char *format, const char *mapping, in
 
 /* ------------------------------------------------------------ import */
 
+/* Reads the organisations' key for the hub's own hashing of indicator
+ * values shared in the clear (import, serve); the key stays in memory. */
+static int load_hub_key(const char *cmd, const char *path)
+{
+    uint8_t key[ENCODE_KEY_BYTES];
+    sp_err err;
+    sp_err_init(&err);
+    int r = encode_key_load(path, key, &err);
+    if (r) {
+        fprintf(stderr, "spotlight %s: cannot use the key file\n", cmd);
+        r = report_err(cmd, &err, r);
+    } else {
+        import_set_key(key);
+    }
+    sodium_memzero(key, sizeof key);
+    sp_err_free(&err);
+    return r;
+}
+
 static int cmd_import(const char *db, int argc, char **argv)
 {
-    const char *org = NULL, *mapping = NULL, *sheet = NULL, *format = NULL;
+    const char *org = NULL, *mapping = NULL, *sheet = NULL, *format = NULL, *keyf = NULL;
     int dry = 0, replace = 0, quiet = 0;
     opt opts[] = {{"--org", 1, &org, NULL},         {"--mapping", 1, &mapping, NULL},
                   {"--sheet", 1, &sheet, NULL},     {"--format", 1, &format, NULL},
                   {"--dry-run", 0, NULL, &dry},     {"--replace", 0, NULL, &replace},
-                  {"--quiet", 0, NULL, &quiet},     {NULL, 0, NULL, NULL}};
+                  {"--quiet", 0, NULL, &quiet},     {"--key", 1, &keyf, NULL},
+                  {NULL, 0, NULL, NULL}};
     char **pos = sp_xcalloc((size_t)argc + 1, sizeof *pos);
     int npos, rc = parse_opts("import", argc, argv, opts, pos, argc + 1, &npos, NULL, NULL);
     if (rc) goto out;
@@ -324,6 +346,7 @@ static int cmd_import(const char *db, int argc, char **argv)
             goto out;
         }
     }
+    if (keyf && (rc = load_hub_key("import", keyf))) goto out;
     hub h;
     if ((rc = hub_open(&h, db, 0))) goto out;
     import_opts io = {org, mapping, sheet, fmt, dry, replace, !quiet && isatty(2), 0};
@@ -732,15 +755,16 @@ static int cmd_codebook(const char *db, int argc, char **argv)
 
 static int cmd_serve(const char *db, int argc, char **argv)
 {
-    const char *listen = "127.0.0.1:8080", *threads = NULL;
+    const char *listen = "127.0.0.1:8080", *threads = NULL, *keyf = getenv("SPOTLIGHT_KEY_FILE");
     int quiet = 0;
     opt opts[] = {{"--listen", 1, &listen, NULL},
+                  {"--key", 1, &keyf, NULL},
                   {"--threads", 1, &threads, NULL},
                   {"--quiet", 0, NULL, &quiet},
                   {NULL, 0, NULL, NULL}};
-    char *pos[8];
+    char *pos[10];
     int npos, rc;
-    if (argc > 8) {
+    if (argc > 10) {
         fprintf(stderr, "usage: spotlight serve [--listen ADDR:PORT] [--threads N] [--quiet]\n");
         return EXIT_USAGE;
     }
@@ -751,8 +775,150 @@ static int cmd_serve(const char *db, int argc, char **argv)
     }
     long long nt = 0;
     if (threads && (rc = parse_count("serve", "--threads", threads, 1, 64, &nt))) return rc;
+    if (keyf && *keyf && (rc = load_hub_key("serve", keyf))) return rc;
     serve_opts so = {db, listen, (int)nt, quiet};
     return serve_run(&so);
+}
+
+/* ------------------------------------------------------------ encode */
+
+/* spotlight encode --new-key FILE | encode --key FILE [--mapping M]
+ * [--sheet S] [--format F] [--out FILE] IN. Runs at the partner: needs no
+ * hub. The output is written only when every row encoded. */
+static int cmd_encode(const char *db, int argc, char **argv)
+{
+    const char *newkey = NULL, *keyf = NULL, *mapping = NULL, *sheet = NULL, *format = NULL,
+               *out = NULL;
+    opt opts[] = {{"--new-key", 1, &newkey, NULL}, {"--key", 1, &keyf, NULL},
+                  {"--mapping", 1, &mapping, NULL}, {"--sheet", 1, &sheet, NULL},
+                  {"--format", 1, &format, NULL},   {"--out", 1, &out, NULL},
+                  {NULL, 0, NULL, NULL}};
+    char *pos[4];
+    int npos, rc;
+    uint8_t key[ENCODE_KEY_BYTES];
+    sp_err err;
+    (void)db;
+    if ((rc = parse_opts("encode", argc, argv, opts, pos, NELEM(pos), &npos, NULL, NULL))) return rc;
+    sp_err_init(&err);
+    if (newkey) {
+        if (keyf || npos) {
+            fprintf(stderr, "usage: spotlight encode --new-key FILE\n");
+            return EXIT_USAGE;
+        }
+        int r = encode_key_new(newkey, &err);
+        if (r) rc = report_err("encode", &err, r);
+        else
+            fprintf(stderr, "spotlight encode: a new key is in %s (mode 0600). Share it only with "
+                            "the organisations that take part, never with the hub's users.\n",
+                    newkey);
+        sp_err_free(&err);
+        return rc;
+    }
+    if (!keyf || npos != 1) {
+        fprintf(stderr, "usage: spotlight encode --key FILE [--mapping M] [--sheet S] "
+                        "[--format csv|xlsx|json] [--out FILE] IN\n"
+                        "       spotlight encode --new-key FILE\n");
+        return EXIT_USAGE;
+    }
+    sp_format fmt = SP_FMT_AUTO;
+    if (format) {
+        if (strcmp(format, "csv") == 0) fmt = SP_FMT_CSV;
+        else if (strcmp(format, "xlsx") == 0) fmt = SP_FMT_XLSX;
+        else if (strcmp(format, "json") == 0) fmt = SP_FMT_JSON;
+        else {
+            fprintf(stderr, "spotlight encode: --format is csv, xlsx or json, not '%s'\n", format);
+            return EXIT_USAGE;
+        }
+    }
+    int r = encode_key_load(keyf, key, &err);
+    if (r) {
+        rc = report_err("encode", &err, r);
+        sp_err_free(&err);
+        return rc;
+    }
+    hub h;
+    if ((rc = hub_open(&h, NULL, 0))) {
+        sodium_memzero(key, sizeof key);
+        sp_err_free(&err);
+        return rc;
+    }
+    encode_opts eo = {mapping, sheet, fmt};
+    FILE *f = stdout;
+    char *tmp = NULL;
+    if (out && strcmp(out, "-") != 0) {
+        /* written beside the target and renamed: no half file under its name */
+        size_t n = strlen(out) + 16;
+        tmp = sp_xmalloc(n);
+        snprintf(tmp, n, "%s.partial", out);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+        if (!f) {
+            fprintf(stderr, "spotlight encode: cannot create %s: %s\n", tmp, strerror(errno));
+            if (fd >= 0) close(fd);
+            rc = EXIT_OTHER;
+            goto done;
+        }
+    }
+    r = encode_file(key, h.cb, pos[0], &eo, f, &err);
+    if (err.n) sp_err_print(&err, stderr);
+    if (tmp) {
+        if (fclose(f) != 0 && r == SP_OK) r = SP_EIO;
+        if (r == SP_OK && rename(tmp, out) != 0) r = SP_EIO;
+        if (r) unlink(tmp);
+    }
+    if (r) {
+        fprintf(stderr, "%s: not encoded: %zu error%s; nothing was written\n", pos[0], err.count,
+                err.count == 1 ? "" : "s");
+        rc = r == SP_EINPUT || r == SP_ELIMIT ? EXIT_REFUSED : r == SP_EUSAGE ? EXIT_USAGE
+                                                                            : EXIT_OTHER;
+    }
+done:
+    free(tmp);
+    sodium_memzero(key, sizeof key);
+    sp_err_free(&err);
+    hub_close(&h);
+    return rc;
+}
+
+/* spotlight rehash --key FILE: the hub hashes the indicator values it
+ * holds in the clear and has no match key for yet (audited). */
+static int cmd_rehash(const char *db, int argc, char **argv)
+{
+    const char *keyf = NULL;
+    opt opts[] = {{"--key", 1, &keyf, NULL}, {NULL, 0, NULL, NULL}};
+    char *pos[2];
+    int npos, rc;
+    uint8_t key[ENCODE_KEY_BYTES];
+    if ((rc = parse_opts("rehash", argc, argv, opts, pos, NELEM(pos), &npos, NULL, NULL))) return rc;
+    if (!keyf || npos) {
+        fprintf(stderr, "usage: spotlight rehash --key FILE\n");
+        return EXIT_USAGE;
+    }
+    sp_err err;
+    sp_err_init(&err);
+    int r = encode_key_load(keyf, key, &err);
+    if (r) {
+        rc = report_err("rehash", &err, r);
+        sp_err_free(&err);
+        return rc;
+    }
+    hub h;
+    if ((rc = hub_open(&h, db, 0))) {
+        sodium_memzero(key, sizeof key);
+        sp_err_free(&err);
+        return rc;
+    }
+    audit_context_cli();
+    long long n = 0, total = 0, left = 0;
+    r = encode_rehash(h.store, key, &n, &err);
+    sodium_memzero(key, sizeof key);
+    if (r) rc = report_err("rehash", &err, r);
+    else if (store_ident_count(h.store, &total, &left) == SP_OK)
+        printf("%lld indicator values hashed; %lld match keys in all, %lld without a hash\n", n,
+               total, left);
+    sp_err_free(&err);
+    hub_close(&h);
+    return rc;
 }
 
 /* ------------------------------------------------------------ config */
@@ -1459,7 +1625,11 @@ static const command commands[] = {
      "  --dry-run        check everything, store nothing\n"
      "  --replace        accept a file already submitted, and replace this\n"
      "                   organisation's records that have the same case references\n"
-     "  --quiet          no progress line\n"},
+     "  --quiet          no progress line\n"
+     "  --key FILE       the organisations' key: hash indicator values shared in\n"
+     "                   the clear now (else later, with spotlight rehash)\n"
+     "Columns with names, birth dates or document numbers are refused: those\n"
+     "go through spotlight encode at the organisation.\n"},
     {"org", cmd_org, "add and list organisations",
      "spotlight org add NAME [--country CC]\n"
      "spotlight org list\n"
@@ -1490,12 +1660,15 @@ static const command commands[] = {
      "Synthetic records are flagged as such in the store and in every output.\n"
      "The same seed gives the same records on every machine.\n"},
     {"serve", cmd_serve, "serve the dashboard and the JSON API over HTTP",
-     "spotlight serve [--listen ADDR:PORT] [--threads N] [--quiet]\n\n"
+     "spotlight serve [--listen ADDR:PORT] [--threads N] [--quiet]\n"
+     "                [--key FILE]\n\n"
      "Serves /api/v1/meta, /api/v1/stats/TABLE[.csv] (docs/api.md) and the\n"
      "dashboard. --listen defaults to 127.0.0.1:8080 ([::1]:PORT for IPv6;\n"
      "port 0 picks a free one); --threads to the number of cores. One log\n"
      "line per request on standard error unless --quiet. Stops on SIGINT or\n"
-     "SIGTERM. Answers are cached until the hub's data changes.\n"},
+     "SIGTERM. --key FILE (or SPOTLIGHT_KEY_FILE): hash uploaded indicator\n"
+     "values shared in the clear with the organisations' key. Answers are\n"
+     "cached until the hub's data changes.\n"},
     {"report", report_main, "write the dashboard as static files (HTML, SVG, CSV, JSON)",
      "spotlight report --out DIR [--year-from Y] [--year-to Y] [--org-region REGION|all]\n"
      "                 [--industry X] [--gender X] [--nationality X] [--threshold N]\n\n"
@@ -1520,6 +1693,26 @@ static const command commands[] = {
      "settings; version = codebook version). Upload it to KoboToolbox or ODK\n"
      "Central; import its exports unchanged with --mapping kobo\n"
      "(docs/xlsform.md).\n"},
+    {"encode", cmd_encode, "at a partner: hash identifiers and encode persons before upload",
+     "spotlight encode --new-key FILE\n"
+     "spotlight encode --key FILE [--mapping M] [--sheet S] [--format csv|xlsx|json]\n"
+     "                 [--out FILE] IN > OUT.csv\n\n"
+     "Runs at the organisation, never at the hub. Writes IN as CSV with every\n"
+     "indicator value replaced by its keyed hash (h1:..., or h1x:... for a value\n"
+     "that fails its check), and given_name, family_name, birth_date, sex and\n"
+     "document_number replaced by person_clk, person_block and person_doc; those\n"
+     "clear columns are dropped, every other column is copied as it is. The\n"
+     "output imports into the hub like any file (with the same --mapping).\n"
+     "All or nothing: a row with a problem is reported FILE:ROW: column: why and\n"
+     "nothing is written.\n"
+     "  --new-key FILE   make a new random key (mode 0600; never overwrites)\n"
+     "  --key FILE       the key shared by the participating organisations\n"
+     "  --out FILE       write there (only when complete) instead of standard output\n"
+     "See docs/investigations.md and docs/identifiers.md.\n"},
+    {"rehash", cmd_rehash, "at the hub: hash the indicator values shared in the clear",
+     "spotlight rehash --key FILE\n\n"
+     "Fills the match key of every indicator value that was imported in the\n"
+     "clear while the hub had no key (import and serve take --key too). Audited.\n"},
     {"template", cmd_template, "write a blank CSV or XLSX template to fill in",
      "spotlight template [--format csv|xlsx] --out FILE\n\n"
      "CSV: the header row of every column import reads. XLSX: the same header\n"

@@ -7,8 +7,12 @@
 #include "import.h"
 #include "kobo.h"
 #include "audit.h"
+#include "encode.h"
+#include "ident.h"
 #include "layout.h"
 #include "mapping.h"
+
+#include <sodium.h>
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -47,6 +51,10 @@ typedef struct import_ctx {
     size_t nheader;
     int case_ref_field;
     int year_field, date_field;
+    int nat_field, origin_field;            /* the country of phone numbers */
+    const cb_field *f_ind;                  /* indicators group, or NULL */
+    int ind_type, ind_value, ind_chain, ind_platform;   /* its sub-field indices */
+    const cb_field *f_enc[3];               /* person_clk, person_block, person_doc */
     sp_map seen_refs;           /* --replace: case refs already handled */
     sp_buf scratch;
 } import_ctx;
@@ -102,6 +110,18 @@ static int plan_build(import_ctx *c, const sp_row *hdr)
         const char *h = hdr->cell[i];
         size_t n = sp_trim(&h, hdr->len[i]);
         c->header[i] = sp_xstrndup(h, n);
+    }
+
+    /* A clear name, birth date or document number never enters the hub,
+     * whatever a mapping would do with it (docs/identifiers.md) */
+    for (size_t i = 0; i < c->nheader; i++) {
+        const char *cl = encode_clear_column(c->header[i], strlen(c->header[i]));
+        if (cl && strcmp(cl, "sex") != 0) {  /* sex alone identifies no one */
+            used[i] = 1;                    /* no "unknown column" warning too */
+            rc = sp_err_add(c->err, c->name, 1, c->header[i], NULL, 0, "clear-identifier",
+                            "a name/birth date/document number must not reach the hub: "
+                            "run spotlight encode at your organisation first");
+        }
     }
 
     if (c->map) {
@@ -313,6 +333,123 @@ static int flag_true(const map_flag *fl, const char *s, size_t n)
     return 0;
 }
 
+static const char *cell_text(const sp_record *r, int field)
+{
+    if (field < 0) return NULL;
+    const cb_cell *cc = record_get(r, field);
+    return cc && cc->text ? cc->text : NULL;
+}
+
+/* The encodings made by spotlight encode must have their exact shapes;
+ * indicator values are match keys ("h1:"/"h1x:", checked strictly) or
+ * clear values, which are normalised in place (canonical form stored) or,
+ * when invalid, kept as they came with a warning (value-free: the report
+ * may be logged). */
+static void check_identifiers(import_ctx *c, sp_record *r, long row)
+{
+    static const char *const why_enc[3] = {
+        "person_clk must be the standard base64 of 128 bytes (172 characters) "
+        "as spotlight encode writes it",
+        "person_block must be 16 lowercase hexadecimal characters as spotlight encode writes it",
+        "person_doc must be h1: and 64 lowercase hexadecimal characters as spotlight encode "
+        "writes it"};
+    for (int k = 0; k < 3; k++) {
+        if (!c->f_enc[k]) continue;
+        const char *t = cell_text(r, c->f_enc[k]->index);
+        if (!t) continue;
+        size_t n = strlen(t);
+        int valid = 0;
+        int ok = k == 0 ? encode_is_clk(t, n) : k == 1 ? encode_is_block(t, n)
+                        : encode_is_hash(t, n, &valid) == 1 && valid;
+        if (!ok)
+            sp_err_add(c->err, c->name, row, c->f_enc[k]->name, t, n, "bad-encoding", "%s",
+                       why_enc[k]);
+    }
+    if (!c->f_ind) return;
+    const rec_group *g = &r->groups[c->f_ind->index];
+    const char *country = encode_phone_country(cell_text(r, c->nat_field),
+                                               cell_text(r, c->origin_field));
+    char col[96], canon[IDENT_MAX_INPUT + 64];
+    for (size_t i = 0; i < g->nrows; i++) {
+        cb_cell *cells = &g->cells[i * c->f_ind->nsub];
+        const char *v = cells[c->ind_value].text;
+        if (!v) continue;
+        snprintf(col, sizeof col, "%s_%zu_value", c->f_ind->name, i + 1);
+        int valid = 0, is = encode_is_hash(v, strlen(v), &valid);
+        if (is == 1) continue;
+        if (is < 0) {
+            sp_err_add(c->err, c->name, row, col, v, strlen(v), "bad-match-key",
+                       "the value starts like a match key but is not one "
+                       "(h1: or h1x: and 64 lowercase hexadecimal characters)");
+            continue;
+        }
+        const char *why = NULL;
+        encode_indicator_canon(c->ind_type >= 0 ? cells[c->ind_type].text : NULL,
+                               c->ind_chain >= 0 ? cells[c->ind_chain].text : NULL,
+                               c->ind_platform >= 0 ? cells[c->ind_platform].text : NULL,
+                               country, v, strlen(v), canon, sizeof canon, &valid, &why);
+        if (valid) {
+            cells[c->ind_value].text = sp_arena_strdup(&r->arena, canon);
+        } else {
+            sp_err_warn(c->err, c->name, row, col, NULL, 0, "invalid-indicator",
+                        "%s; the value is kept, flagged invalid", why ? why : "invalid value");
+        }
+    }
+}
+
+/* The match keys of a stored record's indicators, one per stored group
+ * row with a value, numbered as store_record_add numbers the rows. A
+ * clear value is hashed when the hub has the key, else its hash waits
+ * for spotlight rehash. */
+static uint8_t hub_key[ENCODE_KEY_BYTES];
+static int have_hub_key;
+
+void import_set_key(const uint8_t *key32)
+{
+    if (key32) memcpy(hub_key, key32, sizeof hub_key);
+    else sodium_memzero(hub_key, sizeof hub_key);
+    have_hub_key = key32 != NULL;
+}
+
+static int store_keys(import_ctx *c, const sp_record *r, long long record_id)
+{
+    if (!c->f_ind) return SP_OK;
+    const rec_group *g = &r->groups[c->f_ind->index];
+    const char *country = encode_phone_country(cell_text(r, c->nat_field),
+                                               cell_text(r, c->origin_field));
+    size_t nsub = c->f_ind->nsub;
+    long long seq = 0;
+    char canon[IDENT_MAX_INPUT + 64], hash[ENCODE_HASH_CAP];
+    for (size_t i = 0; i < g->nrows; i++) {
+        const cb_cell *cells = &g->cells[i * nsub];
+        int any = 0;
+        for (size_t k = 0; k < nsub; k++) any |= cells[k].text != NULL;
+        if (!any) continue;
+        seq++;
+        const char *v = cells[c->ind_value].text;
+        if (!v) continue;
+        const char *type = c->ind_type >= 0 && cells[c->ind_type].text ? cells[c->ind_type].text
+                                                                         : "";
+        int valid = 0, rc;
+        if (encode_is_hash(v, strlen(v), &valid) == 1) {
+            /* made at the partner: h1x: is the same hash, flagged invalid */
+            snprintf(hash, sizeof hash, "h1:%s", v + (valid ? 3 : 4));
+            rc = store_ident_add(c->store, record_id, seq, type, hash, valid,
+                                 valid ? NULL : "flagged invalid by the organisation's encoder");
+        } else {
+            const char *why = NULL;
+            encode_indicator_canon(type, c->ind_chain >= 0 ? cells[c->ind_chain].text : NULL,
+                                   c->ind_platform >= 0 ? cells[c->ind_platform].text : NULL,
+                                   country, v, strlen(v), canon, sizeof canon, &valid, &why);
+            if (have_hub_key) encode_hash(hub_key, type, canon, 1, hash);
+            rc = store_ident_add(c->store, record_id, seq, type, have_hub_key ? hash : NULL,
+                                 valid, why);
+        }
+        if (rc) return rc;
+    }
+    return SP_OK;
+}
+
 /* Validates one data row into r. Returns the number of errors it added. */
 static size_t row_to_record(import_ctx *c, const sp_row *row, sp_record *r)
 {
@@ -397,6 +534,7 @@ static size_t row_to_record(import_ctx *c, const sp_row *row, sp_record *r)
             sp_err_add(c->err, c->name, row->row, fd->name, NULL, 0, "required",
                        "'%s' (%s) is required and is empty", fd->name, fd->label);
     }
+    check_identifiers(c, r, row->row);
     return c->err->count - before;
 }
 
@@ -456,6 +594,23 @@ int import_buffer(sp_store *s, const sp_codebook *cb, const void *data, size_t l
     c.case_ref_field = fr ? fr->index : -1;
     c.year_field = fy ? fy->index : -1;
     c.date_field = fdt ? fdt->index : -1;
+    const cb_field *fn = codebook_field(cb, "nationality");
+    const cb_field *fo = codebook_field(cb, "origin_country");
+    c.nat_field = fn ? fn->index : -1;
+    c.origin_field = fo ? fo->index : -1;
+    c.f_ind = codebook_field(cb, "indicators");
+    if (c.f_ind && (c.f_ind->type != CB_GROUP || !codebook_subfield(c.f_ind, "value")))
+        c.f_ind = NULL;
+    if (c.f_ind) {
+        const cb_field *sf;
+        c.ind_value = codebook_subfield(c.f_ind, "value")->index;
+        c.ind_type = (sf = codebook_subfield(c.f_ind, "type")) ? sf->index : -1;
+        c.ind_chain = (sf = codebook_subfield(c.f_ind, "chain")) ? sf->index : -1;
+        c.ind_platform = (sf = codebook_subfield(c.f_ind, "platform")) ? sf->index : -1;
+    }
+    c.f_enc[0] = codebook_field(cb, "person_clk");
+    c.f_enc[1] = codebook_field(cb, "person_block");
+    c.f_enc[2] = codebook_field(cb, "person_doc");
 
     if (!o->org || !*o->org) {
         rc = sp_err_add(err, name, 0, NULL, NULL, 0, "no-organisation",
@@ -575,7 +730,9 @@ int import_buffer(sp_store *s, const sp_codebook *cb, const void *data, size_t l
                     sp_map_put(&c.seen_refs, ref->text, strlen(ref->text), 1);
                 }
             }
-            if (store_record_add(s, sub_id, org_id, &rec, o->synthetic, NULL)) {
+            long long rid = 0;
+            if (store_record_add(s, sub_id, org_id, &rec, o->synthetic, &rid) ||
+                store_keys(&c, &rec, rid)) {
                 rc = SP_EDB;
                 sp_err_add(err, name, row.row, NULL, NULL, 0, "store", "cannot store the record: %s",
                            store_errmsg(s));

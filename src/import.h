@@ -32,6 +32,13 @@ typedef struct import_result {
     char sha256[65];
 } import_result;
 
+/* The hub's copy of the organisations' key (spotlight import|serve --key,
+ * SPOTLIGHT_KEY_FILE): the match keys of indicator values shared in the
+ * clear are made with it at import. Without one they are stored with no
+ * hash until spotlight rehash. Copied; set once, before any import runs
+ * (NULL forgets it). */
+void import_set_key(const uint8_t *key32);
+
 /* Imports the file at path ("-": standard input). */
 int import_file(sp_store *s, const sp_codebook *cb, const char *path,
                 const import_opts *o, import_result *res, sp_err *err);
