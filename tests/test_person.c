@@ -116,6 +116,21 @@ TEST(person_same_person_variants_match)
     }
     ASSERT_DBL_EQ(dice(&a, &v[0]), 1.0, 1e-9);
     ASSERT_DBL_EQ(dice(&a, &v[1]), 1.0, 1e-9);
+    /* transliteration variants of Lao, Khmer and Burmese names */
+    const char *pairs[][4] = {
+        {"Phonsavanh", "Inthavong", "Phonsavan", "Inthavong"},
+        {"Souksavanh", "Keomany", "Souksavan", "Keomany"},
+        {"Sokha", "Sok", "Sokha", "Sokh"},
+        {"Htet Aung", "Min", "Htut Aung", "Min"},
+        {"Aung Kyaw", "Min", "Aong Kyaw", "Min"},
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++) {
+        enc x = encode(pairs[i][0], pairs[i][1], "1993-06-15", "m", "LAO");
+        enc y = encode(pairs[i][2], pairs[i][3], "1993-06-15", "m", "LAO");
+        printf("  %s %s / %s %s: %.3f\n", pairs[i][0], pairs[i][1], pairs[i][2], pairs[i][3],
+               dice(&x, &y));
+        ASSERT(dice(&x, &y) >= THRESHOLD);
+    }
 }
 
 TEST(person_different_people_do_not_match)
