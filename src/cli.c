@@ -12,6 +12,7 @@
 #include "export.h"
 #include "gazetteer.h"
 #include "import.h"
+#include "invest.h"
 #include "privacy.h"
 #include "report.h"
 #include "serve.h"
@@ -1598,6 +1599,179 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------------------ investigate */
+
+/* Writes b to path ("-": standard output); 0 or an exit code. */
+static int inv_write(const char *path, const sp_buf *b)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "spotlight investigate: cannot write %s: %s\n", path, strerror(errno));
+        return EXIT_OTHER;
+    }
+    int bad = fwrite(b->data, 1, b->len, f) != b->len;
+    bad |= f == stdout ? fflush(f) != 0 : fclose(f) != 0;
+    if (bad) {
+        fprintf(stderr, "spotlight investigate: writing %s failed\n", path);
+        return EXIT_OTHER;
+    }
+    return 0;
+}
+
+static void inv_audit_detail(sp_buf *d, const inv_params *p)
+{
+    audit_detail_int(d, "min_orgs", p->min_orgs);
+    audit_detail_int(d, "min_cases", p->min_cases);
+    if (p->type[0]) audit_detail_str(d, "type", p->type);
+}
+
+static int cmd_investigate(const char *db, int argc, char **argv)
+{
+    const char *min_orgs = NULL, *min_cases = NULL, *type = NULL, *format = NULL, *out = "-",
+               *limit_s = NULL, *why = NULL;
+    opt opts[] = {{"--min-orgs", 1, &min_orgs, NULL}, {"--min-cases", 1, &min_cases, NULL},
+                  {"--type", 1, &type, NULL},         {"--format", 1, &format, NULL},
+                  {"--out", 1, &out, NULL},           {"--limit", 1, &limit_s, NULL},
+                  {NULL, 0, NULL, NULL}};
+    char *pos[4];
+    int npos, rc;
+    inv_params p;
+    if ((rc = parse_opts("investigate", argc, argv, opts, pos, NELEM(pos), &npos, NULL, NULL))) return rc;
+    const char *sub = npos ? pos[0] : "";
+    int k_list = strcmp(sub, "indicators") == 0 && npos == 1;
+    int k_one = strcmp(sub, "indicator") == 0 && npos == 3;
+    int k_net = strcmp(sub, "network") == 0 && npos == 1;
+    int k_exp = strcmp(sub, "export") == 0 && npos == 1;
+    if (!k_list && !k_one && !k_net && !k_exp) {
+        fprintf(stderr, "usage: spotlight investigate indicators [--min-orgs N] [--min-cases N] "
+                        "[--type T] [--limit N]\n"
+                        "       spotlight investigate indicator TYPE HASH\n"
+                        "       spotlight investigate network --out FILE.svg [--min-orgs N] ...\n"
+                        "       spotlight investigate export --format csv|ftm [--out FILE] "
+                        "[--min-orgs N] ...\n");
+        return EXIT_USAGE;
+    }
+    invest_params_init(&p);
+    if ((min_orgs && invest_param(&p, "min_orgs", min_orgs, &why)) ||
+        (min_cases && invest_param(&p, "min_cases", min_cases, &why)) ||
+        (type && invest_param(&p, "type", type, &why))) {
+        fprintf(stderr, "spotlight investigate: %s\n", why);
+        return EXIT_USAGE;
+    }
+    long long limit = 1000;
+    if (limit_s && (rc = parse_count("investigate", "--limit", limit_s, 1, 100000, &limit))) return rc;
+    if (k_exp && (!format || (strcmp(format, "csv") != 0 && strcmp(format, "ftm") != 0))) {
+        fprintf(stderr, "spotlight investigate export: --format is csv or ftm\n");
+        return EXIT_USAGE;
+    }
+    if (!k_exp && format) {
+        fprintf(stderr, "spotlight investigate: --format is for export\n");
+        return EXIT_USAGE;
+    }
+    char otype[SP_INV_TYPE_MAX + 1], ohash[SP_INV_HASH_MAX + 1];
+    if (k_one) {
+        char rest[SP_INV_TYPE_MAX + SP_INV_HASH_MAX + 2];
+        if (strlen(pos[1]) > SP_INV_TYPE_MAX || strlen(pos[2]) > SP_INV_HASH_MAX) {
+            fprintf(stderr, "spotlight investigate indicator: TYPE or HASH is too long\n");
+            return EXIT_USAGE;
+        }
+        snprintf(rest, sizeof rest, "%s/%s", pos[1], pos[2]);
+        if (invest_path_indicator(rest, otype, ohash, &why)) {
+            fprintf(stderr, "spotlight investigate indicator: %s\n", why);
+            return EXIT_USAGE;
+        }
+    }
+    hub h;
+    if ((rc = hub_open(&h, db, 0))) return rc;
+    audit_context_cli();
+    sp_buf d, b;
+    sp_buf_init(&d, AUDIT_DETAIL_MAX);
+    sp_buf_init(&b, 256u << 20);
+    inv_view v = {0};
+    sp_inv_indicator *list = NULL, one;
+    size_t n = 0;
+    int trunc = 0, r = SP_OK;
+    memset(&one, 0, sizeof one);
+    inv_audit_detail(&d, &p);
+    if (k_list) {
+        sp_inv_query q = {p.min_orgs, p.min_cases, p.type[0] ? p.type : NULL, 0, (size_t)limit};
+        r = store_inv_indicators(h.store, &q, &list, &n, &trunc);
+        audit_detail_int(&d, "shown", (long long)n);
+        if (!r) r = audit_append(h.store, NULL, 0, "investigate.indicators", NULL, NULL, audit_detail_end(&d));
+        if (!r) {
+            printf("%-4s %-14s %-67s %4s %5s  %s\n", "#", "type", "hash", "orgs", "cases",
+                   "cases per organisation; roles; years");
+            for (size_t i = 0; i < n; i++) {
+                const sp_inv_indicator *x = &list[i];
+                printf("%-4zu %-14s %-67s %4zu %5lld  ", i + 1, x->type, x->hash, x->norgs, x->cases);
+                for (size_t j = 0; j < x->norgs; j++)
+                    printf("%s%s: %lld", j ? ", " : "", x->orgs[j].org_name, x->orgs[j].cases);
+                printf("; %s; ", x->roles ? x->roles : "-");
+                if (x->year_first) printf("%d-%d\n", x->year_first, x->year_last);
+                else printf("-\n");
+            }
+            if (trunc) fprintf(stderr, "spotlight investigate: the first %zu are shown (--limit)\n", n);
+            if (n == 0) fprintf(stderr, "spotlight investigate: no indicator matches\n");
+        }
+    } else if (k_one) {
+        sp_inv_link *own = NULL;
+        size_t nown = 0;
+        r = store_inv_indicator(h.store, otype, ohash, 0, &one, &own, &nown, &trunc);
+        store_inv_links_free(own, nown);
+        char target[SP_INV_TYPE_MAX + SP_INV_HASH_MAX + 2];
+        snprintf(target, sizeof target, "%s/%s", otype, ohash);
+        int ra = audit_append(h.store, NULL, 0, "investigate.indicator", target, NULL, NULL);
+        if (r == SP_EOF && !ra) {
+            fprintf(stderr, "spotlight investigate indicator: no live case has this indicator\n");
+            rc = EXIT_REFUSED;
+            r = SP_OK;
+        } else if (!r && !ra) {
+            printf("%s %s: %lld case%s in %zu organisation%s; roles %s; years ", otype, ohash,
+                   one.cases, one.cases == 1 ? "" : "s", one.norgs, one.norgs == 1 ? "" : "s",
+                   one.roles ? one.roles : "-");
+            if (one.year_first) printf("%d-%d\n", one.year_first, one.year_last);
+            else printf("-\n");
+            for (size_t j = 0; j < one.norgs; j++)
+                printf("  %-40s %lld\n", one.orgs[j].org_name, one.orgs[j].cases);
+        }
+        if (!r) r = ra;
+    } else {
+        r = invest_view_load(h.store, &p, 0, &v);
+        audit_detail_int(&d, "links", (long long)v.nlinks);
+        if (v.g.truncated) audit_detail_int(&d, "truncated", 1);
+        audit_detail_str(&d, "out", out);
+        if (!r) r = audit_append(h.store, NULL, 0, k_net ? "investigate.network" : "investigate.export",
+                                 k_net ? "svg" : format, NULL, audit_detail_end(&d));
+        if (!r) {
+            if (k_net) r = invest_svg(&v.g, 0, &b);
+            else if (strcmp(format, "csv") == 0) r = invest_csv(&v.g, v.links, v.nlinks, &b);
+            else r = invest_ftm(&v.g, v.links, v.nlinks, &b);
+            if (!r) rc = inv_write(out, &b);
+            if (!r && !rc)
+                fprintf(stderr, "spotlight investigate: %zu links, %zu clusters%s\n", v.nlinks,
+                        v.g.nclusters, v.g.truncated ? " (truncated at the caps)" : "");
+        }
+    }
+    if (r == SP_EUSAGE) {
+        fprintf(stderr, "spotlight investigate: this hub has no secret yet (run spotlight init)\n");
+        rc = EXIT_USAGE;
+    } else if (r == SP_ELIMIT) {
+        fprintf(stderr, "spotlight investigate: the output is too large; narrow it with --min-orgs, "
+                        "--min-cases or --type\n");
+        rc = EXIT_REFUSED;
+    } else if (r) {
+        fprintf(stderr, "spotlight investigate: %s\n", store_errmsg(h.store));
+        rc = EXIT_OTHER;
+    }
+    store_inv_indicators_free(list, n);
+    store_inv_indicator_clear(&one);
+    invest_view_free(&v);
+    sp_buf_free(&b);
+    sp_buf_free(&d);
+    hub_close(&h);
+    return rc;
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 static int cmd_help(const char *db, int argc, char **argv);
@@ -1718,6 +1892,21 @@ static const command commands[] = {
      "CSV: the header row of every column import reads. XLSX: the same header\n"
      "in sheet records, plus sheet help (one row per column: label, type,\n"
      "allowed values, help, required) and sheet values (codes and labels).\n"},
+    {"investigate", cmd_investigate, "indicators shared across organisations, their network, exports",
+     "spotlight investigate indicators [--min-orgs N] [--min-cases N] [--type T] [--limit N]\n"
+     "spotlight investigate indicator TYPE HASH\n"
+     "spotlight investigate network --out FILE.svg [--min-orgs N] [--min-cases N] [--type T]\n"
+     "spotlight investigate export --format csv|ftm [--out FILE] [--min-orgs N] ...\n\n"
+     "Reads the indicators' match keys (keyed hashes, never values) of live\n"
+     "records. indicators: those found in cases of at least --min-orgs\n"
+     "organisations (default 2) and --min-cases cases (default 1), with the\n"
+     "cases per organisation, roles and years. indicator: one match key's\n"
+     "counts per organisation. network: the cases connected through those\n"
+     "indicators as an SVG graph, clusters ranked by size. export: one row\n"
+     "per indicator-case link (csv), or FollowTheMoney entities, one JSON\n"
+     "object per line (ftm). Cases appear only as opaque tokens, never with\n"
+     "their organisation's case reference. Every run is audited\n"
+     "(investigate.*). docs/investigations.md.\n"},
     {"audit", cmd_audit, "check or list the audit log",
      "spotlight audit verify [--head HEX]\n"
      "spotlight audit list [--since DATE] [--action A] [--limit N]\n\n"

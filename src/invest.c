@@ -184,24 +184,27 @@ static int cmp_org_name(const void *a, const void *b)
     return c ? c : (x->id > y->id) - (x->id < y->id);
 }
 
+/* Size is the number of cases (what an investigator counts), then the
+ * organisations, then the indicators; ties by the first node (stable). */
 static int cmp_cluster_size(const void *a, const void *b)
 {
     const inv_cluster *x = a, *y = b;
-    if (x->nnodes != y->nnodes) return x->nnodes < y->nnodes ? 1 : -1;
+    if (x->ncases != y->ncases) return x->ncases < y->ncases ? 1 : -1;
     if (x->norgs != y->norgs) return x->norgs < y->norgs ? 1 : -1;
+    if (x->nindicators != y->nindicators) return x->nindicators < y->nindicators ? 1 : -1;
     return (x->nodes[0] > y->nodes[0]) - (x->nodes[0] < y->nodes[0]);
 }
 
 typedef struct rank_ix {
-    size_t norgs, nnodes, first, ix;
+    size_t norgs, ix;
 } rank_ix;
 
+/* By organisations, then by the size rank (clusters are sorted by size). */
 static int cmp_rank_orgs(const void *a, const void *b)
 {
     const rank_ix *x = a, *y = b;
     if (x->norgs != y->norgs) return x->norgs < y->norgs ? 1 : -1;
-    if (x->nnodes != y->nnodes) return x->nnodes < y->nnodes ? 1 : -1;
-    return (x->first > y->first) - (x->first < y->first);
+    return (x->ix > y->ix) - (x->ix < y->ix);
 }
 
 void invest_graph_free(inv_graph *g)
@@ -349,7 +352,7 @@ int invest_graph_build(const sp_inv_link *links, size_t n, int truncated, const 
     rank_ix *ri = sp_xmalloc((g->nclusters ? g->nclusters : 1) * sizeof *ri);
     for (size_t k = 0; k < g->nclusters; k++) {
         inv_cluster *c = &g->clusters[k];
-        ri[k] = (rank_ix){c->norgs, c->nnodes, c->nodes[0], k};
+        ri[k] = (rank_ix){c->norgs, k};
         for (size_t j = 0; j < c->nnodes; j++) g->nodes[c->nodes[j]].cluster = k;
     }
     qsort(ri, g->nclusters, sizeof *ri, cmp_rank_orgs);
@@ -472,21 +475,23 @@ int invest_svg(const inv_graph *g, size_t max_clusters, sp_buf *b)
         const inv_cluster *c = &g->clusters[k];
         double ox = CELL_W * (double)(k % COLS), oy = LEGEND_H + CELL_H * (double)(k / COLS);
         size_t ndraw = c->nnodes < INV_SVG_NODES ? c->nnodes : INV_SVG_NODES;
-        char head[160], tip[200];
-        snprintf(head, sizeof head, "#%zu: %zu case%s, %zu indicator%s, %zu organisation%s", k + 1,
-                 c->ncases, c->ncases == 1 ? "" : "s", c->nindicators, c->nindicators == 1 ? "" : "s",
+        char head[160], sub[160], tip[200];
+        snprintf(head, sizeof head, "Cluster %zu", k + 1);
+        snprintf(sub, sizeof sub, "%zu case%s, %zu indicator%s, %zu organisation%s", c->ncases,
+                 c->ncases == 1 ? "" : "s", c->nindicators, c->nindicators == 1 ? "" : "s",
                  c->norgs, c->norgs == 1 ? "" : "s");
         snprintf(tip, sizeof tip, "cluster %zu by size, %zu by organisations involved", k + 1,
                  c->rank_orgs);
         svg_group_open(&d, "cluster", tip);
         svg_rect(&d, ox + 4, oy + 4, CELL_W - 8, CELL_H - 8, "#FAFAFA", "cell", NULL);
         svg_text(&d, ox + 12, oy + 22, &(svg_text_opts){.bold = 1, .size = 13}, head);
+        svg_text(&d, ox + 12, oy + 38, &(svg_text_opts){.size = 11, .fill = SVG_INK_MUTED}, sub);
         if (ndraw < c->nnodes) {
             char more[64];
             snprintf(more, sizeof more, "%zu more nodes not drawn", c->nnodes - ndraw);
             svg_text(&d, ox + 12, oy + CELL_H - 14, &(svg_text_opts){.fill = "#D55E00"}, more);
         }
-        double cx = ox + CELL_W / 2, cy = oy + 30 + (CELL_H - 30) / 2;
+        double cx = ox + CELL_W / 2, cy = oy + 44 + (CELL_H - 58) / 2;
         layout_cluster(g, c, ndraw, cx, cy, xy, drawn);
         for (size_t e = 0; e < g->nedges; e++) {
             size_t a = g->edges[e][0], v = g->edges[e][1];

@@ -52,7 +52,7 @@ typedef struct inv_node {
 typedef struct inv_cluster {
     size_t *nodes;             /* node indices, indicators first, then cases */
     size_t nnodes, ncases, nindicators, norgs;
-    size_t rank_orgs;          /* 1-based rank by organisations, then size */
+    size_t rank_orgs;          /* 1-based rank by organisations, then by size */
 } inv_cluster;
 
 typedef struct inv_org {
@@ -65,7 +65,7 @@ typedef struct inv_graph {
     size_t nnodes;
     size_t (*edges)[2];        /* [indicator node, case node] */
     size_t nedges;
-    inv_cluster *clusters;     /* ranked by size (nodes), then orgs, then first node */
+    inv_cluster *clusters;     /* ranked by size: cases, then orgs, then indicators */
     size_t nclusters;
     inv_org *orgs;             /* by name */
     size_t norgs;

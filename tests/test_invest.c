@@ -5,10 +5,12 @@
  *
  * Three organisations submit overlapping cases through the normal import
  * path: Alpha and Gamma with indicators in the clear, Beta encoded at the
- * partner ("h1:" hashes). Until the hub's own import writes indicator_key,
- * the test fills the missing keys with store_inv_keys_fill and the
+ * partner ("h1:" hashes). The hub hashes clear values only when it holds
+ * the key; the keys still missing after import (all of them before import
+ * wrote indicator_key) are filled with store_inv_keys_fill and the
  * contract's hash (keyed BLAKE2b over "spotlight/indicator/v1" NUL type NUL
- * value), so clear and encoded values meet on the same key. */
+ * the stored canonical value), so clear and encoded values meet on the
+ * same key. The test's values are already canonical. */
 #include "test.h"
 
 #include "audit.h"
@@ -25,7 +27,7 @@
 static const uint8_t KEY[32] = {7, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
                                 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
 
-#define W1 "0x52908400098527886E0F7030069857D2E4169EE7"
+#define W1 "0x52908400098527886e0f7030069857d2e4169ee7"   /* canonical: lower case */
 #define W2 "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
 #define P1 "+85512345678"
 #define P2 "+66812345678"
@@ -306,6 +308,27 @@ TEST(clusters_ranked)
     ASSERT_EQ(g.clusters[1].ncases, 2);
     ASSERT_EQ(g.clusters[1].norgs, 2);
     ASSERT_EQ(g.clusters[1].rank_orgs, 2);
+    invest_graph_free(&g);
+    /* size and organisations rank differently: five cases of one
+     * organisation around one wallet, two cases of two around a phone */
+    sp_inv_link ls[7];
+    memset(ls, 0, sizeof ls);
+    for (int i = 0; i < 7; i++) {
+        snprintf(ls[i].type, sizeof ls[i].type, "%s", i < 2 ? "phone" : "crypto_wallet");
+        snprintf(ls[i].hash, sizeof ls[i].hash, "h1:%064d", i < 2 ? 1 : 2);
+        ls[i].record_id = 100 + i;
+        ls[i].org_id = i == 0 ? 2 : 1;
+        ls[i].org_name = i == 0 ? "Two" : "One";
+    }
+    ASSERT_EQ(invest_graph_build(ls, 7, 0, KEY, &g), SP_OK);
+    ASSERT_EQ(g.nclusters, 2);
+    ASSERT_EQ(g.clusters[0].ncases, 5);
+    ASSERT_EQ(g.clusters[0].norgs, 1);
+    ASSERT_EQ(g.clusters[0].rank_orgs, 2);
+    ASSERT_EQ(g.clusters[1].ncases, 2);
+    ASSERT_EQ(g.clusters[1].norgs, 2);
+    ASSERT_EQ(g.clusters[1].rank_orgs, 1);
+    ASSERT_STR_EQ(g.orgs[0].name, "One");   /* by name: colours do not follow link order */
     /* the tokens are opaque and stable */
     char t1[INV_TOKEN_LEN + 1], t2[INV_TOKEN_LEN + 1];
     invest_case_token(KEY, 5, t1);
@@ -377,7 +400,8 @@ TEST(svg_well_formed_with_every_node_of_the_top_cluster)
     }
     /* 8 + 4 nodes and 3 + 2 legend marks... circles: 6 + 2 cases + 3 org swatches + 1 */
     ASSERT_EQ(c.circles, 8 + 3 + 1);
-    ASSERT_CONTAINS(c.text.data, "#1: 6 cases, 2 indicators, 3 organisations");
+    ASSERT_CONTAINS(c.text.data, "Cluster 1");
+    ASSERT_CONTAINS(c.text.data, "6 cases, 2 indicators, 3 organisations");
     ASSERT_CONTAINS(c.text.data, "Gamma");
     ASSERT(strstr(c.text.data, W1) == NULL);
     sp_buf_free(&c.text);
