@@ -757,16 +757,18 @@ static int cmd_codebook(const char *db, int argc, char **argv)
 static int cmd_serve(const char *db, int argc, char **argv)
 {
     const char *listen = "127.0.0.1:8080", *threads = NULL, *keyf = getenv("SPOTLIGHT_KEY_FILE");
-    int quiet = 0;
+    int quiet = 0, tls = 0;
     opt opts[] = {{"--listen", 1, &listen, NULL},
                   {"--key", 1, &keyf, NULL},
                   {"--threads", 1, &threads, NULL},
                   {"--quiet", 0, NULL, &quiet},
+                  {"--behind-tls", 0, NULL, &tls},
                   {NULL, 0, NULL, NULL}};
     char *pos[10];
     int npos, rc;
     if (argc > 10) {
-        fprintf(stderr, "usage: spotlight serve [--listen ADDR:PORT] [--threads N] [--quiet]\n");
+        fprintf(stderr, "usage: spotlight serve [--listen ADDR:PORT] [--threads N] [--quiet] "
+                        "[--behind-tls] [--key FILE]\n");
         return EXIT_USAGE;
     }
     if ((rc = parse_opts("serve", argc, argv, opts, pos, NELEM(pos), &npos, NULL, NULL))) return rc;
@@ -777,7 +779,7 @@ static int cmd_serve(const char *db, int argc, char **argv)
     long long nt = 0;
     if (threads && (rc = parse_count("serve", "--threads", threads, 1, 64, &nt))) return rc;
     if (keyf && *keyf && (rc = load_hub_key("serve", keyf))) return rc;
-    serve_opts so = {db, listen, (int)nt, quiet};
+    serve_opts so = {db, listen, (int)nt, quiet, tls};
     return serve_run(&so);
 }
 
@@ -1834,7 +1836,7 @@ static const command commands[] = {
      "Synthetic records are flagged as such in the store and in every output.\n"
      "The same seed gives the same records on every machine.\n"},
     {"serve", cmd_serve, "serve the dashboard and the JSON API over HTTP",
-     "spotlight serve [--listen ADDR:PORT] [--threads N] [--quiet]\n"
+     "spotlight serve [--listen ADDR:PORT] [--threads N] [--quiet] [--behind-tls]\n"
      "                [--key FILE]\n\n"
      "Serves /api/v1/meta, /api/v1/stats/TABLE[.csv] (docs/api.md) and the\n"
      "dashboard. --listen defaults to 127.0.0.1:8080 ([::1]:PORT for IPv6;\n"
@@ -1842,7 +1844,8 @@ static const command commands[] = {
      "line per request on standard error unless --quiet. Stops on SIGINT or\n"
      "SIGTERM. --key FILE (or SPOTLIGHT_KEY_FILE): hash uploaded indicator\n"
      "values shared in the clear with the organisations' key. Answers are\n"
-     "cached until the hub's data changes.\n"},
+     "cached until the hub's data changes. --behind-tls:\n"
+     "a TLS proxy serves the hub as https, so the portal's cookies carry Secure.\n"},
     {"report", report_main, "write the dashboard as static files (HTML, SVG, CSV, JSON)",
      "spotlight report --out DIR [--year-from Y] [--year-to Y] [--org-region REGION|all]\n"
      "                 [--industry X] [--gender X] [--nationality X] [--threshold N]\n\n"

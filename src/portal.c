@@ -20,13 +20,16 @@
 #define FILENAME_MAX_BYTES 255
 #define BOUNDARY_MAX 70
 #define IDEM_KEY_MAX 128
+#define IDEM_PENDING_STALE 600     /* seconds: a pending key older than this was abandoned */
 
 struct portal {
     auth *auth;
     sp_store *store;
+    int secure;                /* behind TLS: cookies carry Secure */
 };
 
 auth *portal_auth(portal *pt) { return pt->auth; }
+void portal_set_behind_tls(portal *p, int on) { p->secure = on != 0; }
 
 int portal_open(portal **out, sp_store *s, sp_err *err)
 {
@@ -150,6 +153,56 @@ int portal_form_urlencoded(const char *body, size_t n, portal_form *f, const cha
         i = end + 1;
     }
     return 0;
+}
+
+/* As portal_form_urlencoded, into a growing array of http_param with its
+ * own cap: the names and values are decoded into f's scratch, sized for
+ * the body plus one NUL per name and value. */
+int portal_form_pairs(const char *body, size_t n, size_t max_pairs, portal_pairs *pp,
+                      const char **why)
+{
+    portal_pairs_free(pp);
+    size_t amps = 1;
+    for (size_t i = 0; i < n; i++) amps += body[i] == '&';
+    pp->sc.scap = n + 2 * amps + 16;
+    pp->sc.scratch = sp_xmalloc(pp->sc.scap);
+    size_t alloc = 0, i = 0;
+    while (i < n) {
+        const char *amp = memchr(body + i, '&', n - i);
+        size_t end = amp ? (size_t)(amp - body) : n;
+        if (end > i) {
+            const char *eq = memchr(body + i, '=', end - i);
+            size_t kend = eq ? (size_t)(eq - body) : end;
+            if (kend == i) {
+                *why = "a form field without a name";
+                return -1;
+            }
+            if (pp->n == max_pairs) {
+                *why = "too many form fields";
+                return -2;
+            }
+            if (pp->n == alloc) {
+                alloc = alloc ? alloc * 2 : 64;
+                pp->p = sp_xrealloc(pp->p, alloc * sizeof *pp->p);
+            }
+            http_param *x = &pp->p[pp->n];
+            memset(x, 0, sizeof *x);
+            if (!(x->key = url_decode(&pp->sc, body + i, kend - i, &x->klen, why))) return -1;
+            const char *v = eq ? eq + 1 : body + end;
+            if (!(x->value = url_decode(&pp->sc, v, (size_t)(body + end - v), &x->vlen, why)))
+                return -1;
+            pp->n++;
+        }
+        i = end + 1;
+    }
+    return 0;
+}
+
+void portal_pairs_free(portal_pairs *pp)
+{
+    free(pp->p);
+    portal_form_free(&pp->sc);
+    memset(pp, 0, sizeof *pp);
 }
 
 /* The value of parameter `key` (case-insensitive) in a header value like
@@ -456,7 +509,7 @@ void portal_csrf_field(portal *pt, const portal_who *w, sp_buf *b)
 
 /* ------------------------------------------------------------ sign in and out */
 
-static int login_form(serve_reply *out, int status, const char *error)
+static int login_form(serve_reply *out, int status, const char *error, int secure)
 {
     unsigned char raw[32];
     char tok[LOGIN_TOKEN_CHARS + 2];
@@ -465,8 +518,8 @@ static int login_form(serve_reply *out, int status, const char *error)
     out->status = status;
     char line[200];
     snprintf(line, sizeof line,
-             "Set-Cookie: " LOGIN_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/login; Max-Age=3600\r\n",
-             tok);
+             "Set-Cookie: " LOGIN_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/login; Max-Age=3600%s\r\n",
+             tok, secure ? "; Secure" : "");
     portal_add_extra(out, line);
     portal_page_start(out, "Sign in");
     sp_buf_adds(&out->body, "<h1>Sign in to the partner portal</h1>\n");
@@ -529,11 +582,11 @@ static int do_login(portal *pt, serve_ctx *ctx, const http_request *req, const c
     if (!cookie || auth_parse_cookie(cookie, strlen(cookie), LOGIN_COOKIE, &cv, &cvn) != SP_OK ||
         !lt || lt->vlen != LOGIN_TOKEN_CHARS || cvn != LOGIN_TOKEN_CHARS ||
         sodium_memcmp(cv, lt->value, LOGIN_TOKEN_CHARS) != 0) {
-        rc = login_form(out, 403, "the sign-in form expired; please try again");
+        rc = login_form(out, 403, "the sign-in form expired; please try again", pt->secure);
         goto done;
     }
     if (!em || !pw || em->vlen == 0 || pw->vlen == 0) {
-        rc = login_form(out, 400, "give your email and password");
+        rc = login_form(out, 400, "give your email and password", pt->secure);
         goto done;
     }
     auth_login_result r;
@@ -543,7 +596,7 @@ static int do_login(portal *pt, serve_ctx *ctx, const http_request *req, const c
     sp_buf_init(&det, 1024);
     if (r.refusal == AUTH_R_NONE) {
         char cookie_v[256];
-        auth_session_cookie(r.session, 0, cookie_v);
+        auth_session_cookie(r.session, pt->secure, cookie_v);
         rc = audit_append(ctx->store, em->value, r.who.org_id, "login", NULL, remote, NULL);
         if (!rc) rc = portal_redirect(out, "/portal", cookie_v);
     } else if (r.refusal == AUTH_R_THROTTLED) {
@@ -556,7 +609,7 @@ static int do_login(portal *pt, serve_ctx *ctx, const http_request *req, const c
         rc = audit_append(ctx->store, em->value, 0, "login_failed", NULL, remote,
                           audit_detail_end(&det));
         if (!rc) {
-            rc = login_form(out, 429, msg);
+            rc = login_form(out, 429, msg, pt->secure);
             portal_add_extra(out, ra);
         }
     } else {
@@ -564,7 +617,7 @@ static int do_login(portal *pt, serve_ctx *ctx, const http_request *req, const c
                          r.refusal == AUTH_R_DISABLED ? "disabled" : "bad credentials");
         rc = audit_append(ctx->store, em->value, 0, "login_failed", NULL, remote,
                           audit_detail_end(&det));
-        if (!rc) rc = login_form(out, 401, "wrong email or password");
+        if (!rc) rc = login_form(out, 401, "wrong email or password", pt->secure);
     }
     sp_buf_free(&det);
 done:
@@ -585,7 +638,7 @@ static int do_logout(portal *pt, serve_ctx *ctx, const portal_who *w, const char
         rc = auth_logout(pt->auth, w->session, strlen(w->session));
         if (!rc) rc = audit_append(ctx->store, w->actor, w->p.org_id, "logout", NULL, remote, NULL);
         char clear[256];
-        auth_session_cookie_clear(0, clear);
+        auth_session_cookie_clear(pt->secure, clear);
         if (!rc) rc = portal_redirect(out, "/login", clear);
     }
     portal_form_free(&f);
@@ -621,6 +674,12 @@ static int portal_page(portal *pt, serve_ctx *ctx, const portal_who *w, serve_re
                        "accept=\".csv,.xlsx,.json\" required></label>\n"
                        "<button type=\"submit\">Upload</button>\n</form>\n");
     }
+    if (auth_can(&w->p, AUTH_UPLOAD, w->p.org_id))
+        sp_buf_adds(b, "<p><a href=\"/portal/cases/new\" id=\"new-case\">New case</a>: type one "
+                       "case into the form.</p>\n");
+    if (auth_can(&w->p, AUTH_VIEW_OWN_RECORDS, w->p.org_id))
+        sp_buf_adds(b, "<p><a href=\"/portal/records\" id=\"records\">Records</a>: your "
+                       "organisation's records, to read and correct.</p>\n");
     sp_buf_adds(b, "<p>Blank templates: <a href=\"/portal/template.csv\">CSV</a>, "
                    "<a href=\"/portal/template.xlsx\">XLSX</a>; the "
                    "<a href=\"/portal/form.xlsx\">XLSForm</a> for KoboToolbox or ODK.</p>\n");
@@ -917,23 +976,48 @@ static int api_submit(portal *pt, serve_ctx *ctx, const http_request *req, const
         crypto_generichash_update(&hs, (const unsigned char *)&fmt, sizeof fmt);
         crypto_generichash_update(&hs, (const unsigned char *)body, blen);
         crypto_generichash_final(&hs, bh, sizeof bh);
-        unsigned char sh[STORE_AUTH_HASH_LEN];
-        int sst = 0;
-        char *sresp = NULL;
-        int grc = store_idem_get(ctx->store, w.p.user_id, key, sh, &sst, &sresp);
-        if (grc == SP_OK) {
-            if (sodium_memcmp(sh, bh, sizeof bh) != 0) {
+        /* the key is reserved (a pending row) before the import runs, so
+         * of two concurrent requests with one key only one imports; the
+         * other finds it pending (409) or answered (replayed) */
+        for (int attempt = 0;; attempt++) {
+            unsigned char sh[STORE_AUTH_HASH_LEN];
+            int sst = 0;
+            char *sresp = NULL;
+            int grc = store_idem_get(ctx->store, w.p.user_id, key, sh, &sst, &sresp);
+            if (grc == SP_OK) {
+                if (sodium_memcmp(sh, bh, sizeof bh) != 0) {
+                    free(sresp);
+                    return api_error(out, 422, "key reused with a different body");
+                }
+                if (sst == 0 && attempt == 0) {
+                    free(sresp);
+                    /* pending: taken over only when abandoned (stale) */
+                    long long now = auth_now(pt->auth);
+                    int r = store_idem_reserve(ctx->store, w.p.user_id, key, bh, now,
+                                               now - IDEM_PENDING_STALE);
+                    if (r == SP_OK) break;
+                    if (r != SP_EEXIST) return r;
+                    continue;
+                }
+                if (sst == 0) {
+                    free(sresp);
+                    portal_add_extra(out, "Retry-After: 1\r\n");
+                    return api_error(out, 409, "a request with this key is in progress");
+                }
+                out->status = sst;
+                out->content_type = "application/json; charset=utf-8";
+                portal_add_extra(out, "Idempotent-Replayed: true\r\n");
+                int rc = sp_buf_adds(&out->body, sresp);
                 free(sresp);
-                return api_error(out, 422, "key reused with a different body");
+                return rc;
             }
-            out->status = sst;
-            out->content_type = "application/json; charset=utf-8";
-            portal_add_extra(out, "Idempotent-Replayed: true\r\n");
-            int rc = sp_buf_adds(&out->body, sresp);
-            free(sresp);
-            return rc;
+            if (grc != SP_EOF) return grc;
+            long long now = auth_now(pt->auth);
+            int r = store_idem_reserve(ctx->store, w.p.user_id, key, bh, now, now - IDEM_PENDING_STALE);
+            if (r == SP_OK) break;
+            if (r != SP_EEXIST || attempt > 2) return r == SP_EEXIST ? SP_EDB : r;
+            /* another request reserved it between the two reads: look again */
         }
-        if (grc != SP_EOF) return grc;
     }
     sp_err err;
     sp_err_init(&err);
@@ -963,11 +1047,16 @@ static int api_submit(portal *pt, serve_ctx *ctx, const http_request *req, const
                                           "error_count", (json_int_t)err.count));
     }
     sp_err_free(&err);
-    /* a concurrent first request with the same key may have stored first:
-     * this one's import then stands and its reply is not stored */
-    if (!rc && key[0] && (out->status == 201 || out->status == 422))
-        store_idem_put(ctx->store, w.p.user_id, key, bh, out->status, out->body.data,
-                       auth_now(pt->auth));
+    /* the reserved key gets the reply; a failure with no reply to keep
+     * frees it for a retry */
+    if (key[0]) {
+        if (!rc && (out->status == 201 || out->status == 422)) {
+            int frc = store_idem_finish(ctx->store, w.p.user_id, key, out->status, out->body.data);
+            if (frc && frc != SP_EOF) rc = frc;
+        } else {
+            store_idem_release(ctx->store, w.p.user_id, key);
+        }
+    }
     return rc;
 }
 
@@ -985,7 +1074,7 @@ int portal_handle(portal *pt, serve_ctx *ctx, const http_request *req, const cha
         return api_submit(pt, ctx, req, body, blen, remote, out);
     if (strcmp(path, "/login") == 0) {
         if (post) return do_login(pt, ctx, req, body, blen, remote, out);
-        return login_form(out, 200, NULL);
+        return login_form(out, 200, NULL, pt->secure);
     }
     portal_who w;
     find_principal(pt, req, 0, &w);
@@ -996,6 +1085,7 @@ int portal_handle(portal *pt, serve_ctx *ctx, const http_request *req, const cha
         return portal_redirect(out, "/login", NULL);
     }
     portal_req pr = {pt, ctx, req, body, blen, remote, &w};
+    if (portal_cases_owns(path)) return portal_cases_handle(&pr, out);
     if (strcmp(path, "/portal") == 0) return portal_page(pt, ctx, &w, out);
     if (strcmp(path, "/admin") == 0 || strncmp(path, "/admin/", 7) == 0)
         return admin_handle(&pr, out);

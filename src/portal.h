@@ -20,6 +20,7 @@
 #define PORTAL_UPLOAD_MAX (20u << 20)     /* uploads and API bodies */
 #define PORTAL_FIELDS_MAX 32              /* fields of one form */
 #define PORTAL_REPORT_MAX 1000            /* problems shown of a refused upload */
+#define PORTAL_CASE_FORM_MAX (1u << 20)   /* the case form's body (portal_cases.c) */
 
 typedef struct portal portal;
 
@@ -27,6 +28,10 @@ typedef struct portal portal;
  * err) when the hub has no secret. */
 int portal_open(portal **out, sp_store *s, sp_err *err);
 void portal_close(portal *p);   /* NULL is fine */
+
+/* The hub is served behind TLS (spotlight serve --behind-tls): the
+ * session and sign-in cookies carry Secure. */
+void portal_set_behind_tls(portal *p, int on);
 
 /* Answers one request to a portal address. body[0..blen) is the request
  * body (blen 0: none); remote is the peer's address. Sets the audit
@@ -60,6 +65,19 @@ int portal_form_urlencoded(const char *body, size_t n, portal_form *f, const cha
  * text fields (valid UTF-8, no NUL) and file parts (at most one). */
 int portal_form_multipart(const char *ct, size_t ctn, const char *body, size_t n,
                           portal_form *f, const char **why);
+/* A urlencoded body as up to max_pairs (name, value) pairs (the case form
+ * sends up to CASEFORM_MAX_PAIRS, beyond the 32 of portal_form): decoded
+ * and checked as portal_form_urlencoded does. Returns 0, -1 (*why says
+ * why: malformed) or -2 (more than max_pairs; *why says so). The pairs
+ * and their text are owned by pp (portal_pairs_free). */
+typedef struct portal_pairs {
+    http_param *p;
+    size_t n;
+    portal_form sc;            /* its scratch holds the text */
+} portal_pairs;
+int portal_form_pairs(const char *body, size_t n, size_t max_pairs, portal_pairs *pp,
+                      const char **why);
+void portal_pairs_free(portal_pairs *pp);
 /* First field named `name`, or NULL. */
 const portal_field *portal_form_get(const portal_form *f, const char *name);
 void portal_form_free(portal_form *f);

@@ -51,4 +51,10 @@ int portal_csrf_ok(portal *pt, const portal_who *w, const portal_form *f);
 /* The organisation's name; SP_EOF when there is none with that id. */
 int portal_org_name(sp_store *s, long long id, char *out, size_t cap);
 
+/* ---- the case form and the organisation's records (portal_cases.c,
+ * docs/caseform.md): GET /portal/records, GET|POST /portal/cases/new,
+ * GET|POST /portal/records/ID/edit. */
+int portal_cases_owns(const char *path);   /* 1: the path is one of these */
+int portal_cases_handle(const portal_req *r, serve_reply *out);
+
 #endif

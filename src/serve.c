@@ -78,6 +78,9 @@ static const serve_route routes[] = {
     {"/logout", 0, HTTP_POST, NULL, PORTAL_FORM_MAX, 0, 1},
     {"/portal", 0, HTTP_GET | HTTP_HEAD, NULL, 0, 0, 1},
     {"/portal/upload", 0, HTTP_POST, NULL, PORTAL_UPLOAD_MAX, 0, 1},
+    /* the case form sends up to CASEFORM_MAX_PAIRS fields (portal_cases.c) */
+    {"/portal/cases/new", 0, HTTP_GET | HTTP_HEAD | HTTP_POST, NULL, PORTAL_CASE_FORM_MAX, 0, 1},
+    {"/portal/records/", 1, HTTP_GET | HTTP_HEAD | HTTP_POST, NULL, PORTAL_CASE_FORM_MAX, 0, 1},
     {"/portal/", 1, HTTP_GET | HTTP_HEAD | HTTP_POST, NULL, PORTAL_FORM_MAX, 0, 1},
     {"/api/v1/submissions", 0, HTTP_POST, NULL, PORTAL_UPLOAD_MAX, 1, 1},
     /* the investigation views (analyst.c) and the link pages (analyst_links.c) */
@@ -1039,6 +1042,8 @@ int serve_run(const serve_opts *o)
         if (portal_open(&w->portal, w->ctx.store, &err) != SP_OK) {
             w->portal = NULL;      /* no secret yet: the portal answers 503 */
             sp_err_clear(&err);
+        } else {
+            portal_set_behind_tls(w->portal, o->behind_tls);
         }
         w->next_gen = sp_now() + GEN_INTERVAL;
     }

@@ -46,6 +46,7 @@ typedef struct serve_opts {
     const char *listen;        /* "127.0.0.1:8080", "[::1]:8080"; port 0: any */
     int threads;               /* workers; <= 0: the number of cores */
     int quiet;                 /* 1: no request log */
+    int behind_tls;            /* 1: a TLS proxy in front: cookies carry Secure */
 } serve_opts;
 
 /* Loads the standard, opens the hub once per worker, listens, prints

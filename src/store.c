@@ -3533,3 +3533,14 @@ int store_i_prep(sp_store *s, const char *sql, sqlite3_stmt **st) { return prep(
 int store_i_exec(sp_store *s, const char *sql) { return exec(s, sql); }
 int store_i_write_begin(sp_store *s, int *own) { return write_begin(s, own); }
 int store_i_write_end(sp_store *s, int own, int rc) { return write_end(s, own, rc); }
+/* for store_cases.c: reading one record back as store_scan does */
+int store_i_is_single(const cb_field *f) { return is_single(f); }
+int store_i_col_names(const cb_field *f, char names[2][IDENT_MAX + 8]) { return col_names(f, names); }
+int store_i_cell_from_col(sp_record *r, sqlite3_stmt *st, int i, const cb_field *f, cb_cell *c)
+{
+    return cell_from_col(r, st, i, f, c);
+}
+void store_i_cell_from_text(sp_record *r, const cb_field *f, const char *t, size_t n, cb_cell *c)
+{
+    cell_from_text(r, f, t, n, c);
+}

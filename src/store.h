@@ -426,4 +426,48 @@ int store_ident_set_hash(sp_store *s, long long record_id, long long seq, const 
 /* How many keys there are, and how many still have no hash. */
 int store_ident_count(sp_store *s, long long *total, long long *unhashed);
 
+/* ---- the case form's records (store_cases.c, docs/caseform.md): one
+ * record typed in the portal, read back, replaced in place; an
+ * organisation's records page by page; the Idempotency-Key reservation
+ * of POST /api/v1/submissions. */
+typedef struct sp_case_info {
+    long long id, submission_id, org_id;
+    int synthetic;
+    int withdrawn;             /* 1: its submission is withdrawn */
+    char filename[128];        /* the submission's (cut) */
+    char created[24];          /* the submission's date */
+} sp_case_info;
+/* Stores r as a new submission of org_id ("web form", 1 row, sha256 of
+ * what was sent) with its one record, inside the caller's transaction
+ * (store_begin): the commit bumps the generation. */
+int store_case_add(sp_store *s, long long org_id, const sp_record *r, const char *sha256,
+                   long long *submission_id, long long *record_id);
+/* Reads record `id` into r (record_init'ed for the store's codebook; reset
+ * first) and, when info is not NULL, its provenance. Withdrawn ones too
+ * (info says so). SP_EOF if there is no such record. */
+int store_case_get(sp_store *s, long long id, sp_record *r, sp_case_info *info);
+/* Replaces the cells of record `id` by r's, keeping its id, submission,
+ * organisation and synthetic flag; what was derived from the old cells
+ * (indicator keys, person links, duplicate marks) goes with them, as with
+ * import --replace. Inside the caller's transaction or its own; bumps the
+ * generation. SP_EOF if there is no such record. */
+int store_case_replace(sp_store *s, long long id, const sp_record *r);
+/* The ids of org_id's records (withdrawn ones too), newest first, from
+ * `offset`, at most `cap` into ids; *total counts them all. */
+int store_case_page(sp_store *s, long long org_id, long long offset, size_t cap,
+                    long long *ids, size_t *n, long long *total);
+/* Reserves (account, key) before the import runs: a 'pending' row (status
+ * 0, empty response). SP_OK: reserved by this call; SP_EEXIST: another
+ * request holds or answered it (store_idem_get tells which: status 0 is
+ * pending). A pending row older than `stale_before` (Unix seconds) is an
+ * abandoned one (its process died) and is taken over. */
+int store_idem_reserve(sp_store *s, long long account_id, const char *key,
+                       const unsigned char body_hash[STORE_AUTH_HASH_LEN], long long now,
+                       long long stale_before);
+/* Fills the pending row with the reply; SP_EOF if it is not pending. */
+int store_idem_finish(sp_store *s, long long account_id, const char *key, int status,
+                      const char *response);
+/* Drops a pending row (the request failed without an answer to keep). */
+int store_idem_release(sp_store *s, long long account_id, const char *key);
+
 #endif

@@ -64,4 +64,13 @@ int store_i_links_of_case(sp_store *s, long long org_id, const char *case_ref, i
  * have changed) and recomputes the duplicates. */
 int store_i_links_forget(sp_store *s, long long record_id);
 
+/* The record's columns as store_scan reads them (store_cases.c reads one
+ * record by id): is the field one column of record (or two, an age)?
+ * Its column names; a cell from column i (copied into r's arena; 0 when
+ * NULL); a multiple value's cell from its stored text. */
+int store_i_is_single(const cb_field *f);
+int store_i_col_names(const cb_field *f, char names[2][IDENT_MAX + 8]);
+int store_i_cell_from_col(sp_record *r, sqlite3_stmt *st, int i, const cb_field *f, cb_cell *c);
+void store_i_cell_from_text(sp_record *r, const cb_field *f, const char *t, size_t n, cb_cell *c);
+
 #endif
