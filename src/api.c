@@ -69,7 +69,7 @@ int api_meta(serve_ctx *ctx, const http_request *req, serve_reply *out)
 {
     if (req->nparams)
         return json_error(out, 400, "/api/v1/meta takes no query parameters", req->params[0].key);
-    long long records = 0;
+    long long records = 0, dups = 0;
     sp_org *orgs = NULL;
     size_t norgs = 0;
     sp_submission *subs = NULL;
@@ -85,7 +85,8 @@ int api_meta(serve_ctx *ctx, const http_request *req, serve_reply *out)
     if ((rc = store_count_records(ctx->store, NULL, &records)) ||
         (rc = store_org_list(ctx->store, &orgs, &norgs)) ||
         (rc = store_submission_list(ctx->store, 0, &subs, &nsubs)) ||
-        (rc = store_count(ctx->store, NULL, dims, 1, years_cb, &y))) {
+        (rc = store_count(ctx->store, NULL, dims, 1, years_cb, &y)) ||
+        (rc = store_dup_count(ctx->store, &dups))) {
         rc = json_error(out, 500, "the hub could not be read", NULL);
         out->no_store = 1;
         goto done;
@@ -98,6 +99,10 @@ int api_meta(serve_ctx *ctx, const http_request *req, serve_reply *out)
     int records_hidden = records > 0 && records < y.k;
     json_object_set_new(o, "records", records_hidden ? json_null() : json_integer(records));
     json_object_set_new(o, "organisations", json_integer((json_int_t)norgs));
+    /* records counted once because the same person was linked across
+     * organisations (docs/linkage.md); from 1 to k-1 it is hidden */
+    int dups_hidden = dups > 0 && dups < y.k;
+    json_object_set_new(o, "duplicates_merged", dups_hidden ? json_null() : json_integer(dups));
     json_t *yr = json_array();
     json_array_append_new(yr, y.lo ? json_integer(y.lo) : json_null());
     json_array_append_new(yr, y.hi ? json_integer(y.hi) : json_null());
@@ -113,6 +118,7 @@ int api_meta(serve_ctx *ctx, const http_request *req, serve_reply *out)
     json_t *sup = json_object();
     json_object_set_new(sup, "k", json_integer(y.k));
     json_object_set_new(sup, "records_suppressed", json_boolean(records_hidden));
+    json_object_set_new(sup, "duplicates_merged_suppressed", json_boolean(dups_hidden));
     json_object_set_new(o, "suppression", sup);
     rc = json_reply(out, o);
     json_decref(o);

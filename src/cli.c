@@ -12,6 +12,7 @@
 #include "export.h"
 #include "gazetteer.h"
 #include "import.h"
+#include "link.h"
 #include "invest.h"
 #include "privacy.h"
 #include "report.h"
@@ -1022,6 +1023,154 @@ static int cmd_template(const char *db, int argc, char **argv)
     return rc;
 }
 
+/* ------------------------------------------------------------ link */
+
+static void link_audit_pair(sp_buf *d, long long a, long long b, const char *status)
+{
+    audit_detail_int(d, "a", a);
+    audit_detail_int(d, "b", b);
+    audit_detail_str(d, "status", status);
+}
+
+/* spotlight link [--threshold T] [--dry-run] | link list [--status S] |
+ * link confirm|reject A B. Only record ids, scores and organisation
+ * names are printed: never a record's cells. */
+static int cmd_link(const char *db, int argc, char **argv)
+{
+    const char *thr_s = NULL, *status = NULL;
+    int dry = 0;
+    opt opts[] = {{"--threshold", 1, &thr_s, NULL}, {"--dry-run", 0, NULL, &dry},
+                  {"--status", 1, &status, NULL}, {NULL, 0, NULL, NULL}};
+    char *pos[3];
+    int npos, rc = parse_opts("link", argc, argv, opts, pos, NELEM(pos), &npos, NULL, NULL);
+    hub h;
+    int opened = 0;
+    sp_err err;
+    sp_err_init(&err);
+    if (rc) goto out;
+    const char *sub = npos ? pos[0] : "run";
+    int decide = strcmp(sub, "confirm") == 0 || strcmp(sub, "reject") == 0;
+    if (!((strcmp(sub, "run") == 0 && npos <= 1 && !status) ||
+          (strcmp(sub, "list") == 0 && npos == 1 && !thr_s && !dry) ||
+          (decide && npos == 3 && !thr_s && !dry && !status))) {
+        fprintf(stderr, "usage: spotlight link [--threshold T] [--dry-run] | link list [--status S] | "
+                        "link confirm A B | link reject A B\n");
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    double thr = LINK_THRESHOLD_DEFAULT;
+    if (thr_s) {
+        char *end = NULL;
+        errno = 0;
+        thr = strtod(thr_s, &end);
+        if (errno || !end || *end || end == thr_s || !(thr > 0.0 && thr <= 1.0)) {
+            fprintf(stderr, "spotlight link: --threshold is a number above 0 and at most 1 "
+                            "(a Dice coefficient), not '%s'\n", thr_s);
+            rc = EXIT_USAGE;
+            goto out;
+        }
+    }
+    if (status && strcmp(status, "proposed") != 0 && strcmp(status, "confirmed") != 0 &&
+        strcmp(status, "rejected") != 0) {
+        fprintf(stderr, "spotlight link list: --status is proposed, confirmed or rejected, not '%s'\n",
+                status);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    long long a = 0, b = 0;
+    if (decide && (sp_parse_int(pos[1], strlen(pos[1]), &a) || a <= 0 ||
+                   sp_parse_int(pos[2], strlen(pos[2]), &b) || b <= 0 || a == b)) {
+        fprintf(stderr, "spotlight link %s: A and B are two different record ids (see: spotlight "
+                        "link list)\n", sub);
+        rc = EXIT_USAGE;
+        goto out;
+    }
+    if ((rc = hub_open(&h, db, 0))) goto out;
+    opened = 1;
+    if (strcmp(sub, "run") == 0) {
+        link_report rep;
+        audit_context_cli();
+        int r = dry ? SP_OK : store_begin(h.store);
+        if (r == SP_OK) r = link_run(h.store, thr, dry, &rep, &err);
+        if (r == SP_OK && !dry) {
+            sp_buf d;
+            sp_buf_init(&d, 1024);
+            char t[32];
+            snprintf(t, sizeof t, "%.4f", thr);
+            audit_detail_str(&d, "threshold", t);
+            audit_detail_int(&d, "records", (long long)rep.records);
+            audit_detail_int(&d, "links", (long long)rep.links);
+            audit_detail_int(&d, "duplicates", rep.dups);
+            r = audit_append(h.store, NULL, 0, "link.run", NULL, NULL, audit_detail_end(&d));
+            sp_buf_free(&d);
+            if (r == SP_OK) r = store_commit(h.store);
+            if (r != SP_OK && !err.count)
+                sp_err_add(&err, NULL, 0, NULL, NULL, 0, "link-store", "%s", store_errmsg(h.store));
+        }
+        if (r != SP_OK) {
+            if (!dry) store_rollback(h.store);
+            rc = report_err("link", &err, r);
+            goto out;
+        }
+        printf("%srecords with an encoding: %zu", dry ? "dry run, nothing stored\n" : "",
+               rep.records);
+        if (rep.unusable) printf(" (%zu unusable, left out)", rep.unusable);
+        printf("\nblocks: %zu\ncomparisons: %llu\ncandidates at or above %.2f: %llu\n"
+               "links proposed: %zu (one to one per pair of organisations)\n"
+               "decisions kept: %zu\nduplicates merged: %lld (records counted once through "
+               "another organisation's record)\n",
+               rep.blocks, (unsigned long long)rep.comparisons, thr,
+               (unsigned long long)rep.candidates, rep.links, rep.decided, rep.dups);
+    } else if (strcmp(sub, "list") == 0) {
+        sp_link_row *l = NULL;
+        size_t n = 0;
+        if (store_link_list(h.store, status, &l, &n)) {
+            fprintf(stderr, "spotlight link list: %s\n", store_errmsg(h.store));
+            rc = EXIT_OTHER;
+            goto out;
+        }
+        printf("%-8s  %-8s  %-5s  %-9s  %-24s  %-24s  %s\n", "a", "b", "score", "status",
+               "organisation a", "organisation b", "decided");
+        for (size_t i = 0; i < n; i++)
+            printf("%-8lld  %-8lld  %.3f  %-9s  %-24s  %-24s  %s%s%s%s\n", l[i].a, l[i].b,
+                   l[i].score, l[i].status, l[i].org_a_name ? l[i].org_a_name : "?",
+                   l[i].org_b_name ? l[i].org_b_name : "?",
+                   l[i].decided_by ? l[i].decided_by : "-", l[i].decided_at ? " " : "",
+                   l[i].decided_at ? l[i].decided_at : "", l[i].live ? "" : " (a record is withdrawn)");
+        store_link_list_free(l, n);
+    } else {
+        const char *st = strcmp(sub, "confirm") == 0 ? "confirmed" : "rejected";
+        long long dups = 0;
+        audit_context_cli();
+        int r = store_begin(h.store);
+        if (r == SP_OK) r = store_link_decide(h.store, a, b, st, audit_context_actor(), &dups);
+        if (r == SP_OK) {
+            sp_buf d;
+            sp_buf_init(&d, 512);
+            link_audit_pair(&d, a < b ? a : b, a < b ? b : a, st);
+            char target[64];
+            snprintf(target, sizeof target, "%lld-%lld", a < b ? a : b, a < b ? b : a);
+            r = audit_append(h.store, NULL, 0, strcmp(st, "confirmed") == 0 ? "link.confirm"
+                                                                           : "link.reject",
+                             target, NULL, audit_detail_end(&d));
+            sp_buf_free(&d);
+        }
+        if (r == SP_OK) r = store_commit(h.store);
+        if (r != SP_OK) {
+            store_rollback(h.store);
+            fprintf(stderr, "spotlight link %s: %s\n", sub, store_errmsg(h.store));
+            rc = r == SP_EOF ? EXIT_REFUSED : EXIT_OTHER;
+            goto out;
+        }
+        printf("link %lld-%lld %s; duplicates merged: %lld\n", a < b ? a : b, a < b ? b : a, st,
+               dups);
+    }
+out:
+    sp_err_free(&err);
+    if (opened) hub_close(&h);
+    return rc;
+}
+
 /* ------------------------------------------------------------ audit */
 
 static int audit_print_row(const sp_audit_row *r, void *ud)
@@ -1910,6 +2059,20 @@ static const command commands[] = {
      "object per line (ftm). Cases appear only as opaque tokens, never with\n"
      "their organisation's case reference. Every run is audited\n"
      "(investigate.*). docs/investigations.md.\n"},
+    {"link", cmd_link, "link the same person across organisations; count them once",
+     "spotlight link [--threshold T] [--dry-run]\n"
+     "spotlight link list [--status proposed|confirmed|rejected]\n"
+     "spotlight link confirm A B\n"
+     "spotlight link reject A B\n\n"
+     "Compares the person encodings (person_clk, made by spotlight encode at each\n"
+     "organisation) of live records within blocks (person_block), only across\n"
+     "different organisations, and proposes links one to one per pair of\n"
+     "organisations at Dice >= T (default 0.80). A linked person is counted once\n"
+     "in every aggregate (the lowest-numbered record is kept). A confirmed or\n"
+     "rejected link keeps its status on every later run; a rejected one is not\n"
+     "counted as one person. Prints counts, record ids, scores and organisation\n"
+     "names only, never a record's cells. Runs and decisions are audited\n"
+     "(docs/linkage.md).\n"},
     {"audit", cmd_audit, "check or list the audit log",
      "spotlight audit verify [--head HEX]\n"
      "spotlight audit list [--since DATE] [--action A] [--limit N]\n\n"

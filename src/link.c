@@ -149,6 +149,12 @@ int link_run(sp_store *s, double threshold, int dry_run, link_report *rep, sp_er
     /* a dry run stores inside a transaction it rolls back, so the count of
      * duplicates it reports is the one a real run would make */
     if (dry_run) {
+        if (store_in_transaction(s)) {
+            rc = sp_err_add(err, NULL, 0, NULL, NULL, 0, "link-dry-run",
+                            "a dry run needs the hub without an open transaction");
+            rc = SP_EUSAGE;
+            goto done;
+        }
         if ((rc = store_begin(s))) goto store_failed;
         tx = 1;
     }

@@ -24,9 +24,11 @@ typedef struct link_report {
     long long dups;            /* records counted in another's place after the run */
 } link_report;
 
-/* Links at `threshold` (0 < t <= 1). dry_run: everything is computed and
- * *rep filled, and what would be stored is rolled back. Errors name why
- * (no person fields in the codebook, too many candidates). */
+/* Links at `threshold` (0 < t <= 1). Inside the caller's transaction
+ * (store_begin: the caller audits in it) or in one of its own. dry_run:
+ * everything is computed and *rep filled, and what would be stored is
+ * rolled back (not inside a caller's transaction). Errors name why (no
+ * person fields in the codebook, too many candidates). */
 int link_run(sp_store *s, double threshold, int dry_run, link_report *rep, sp_err *err);
 
 /* Decodes a stored person_clk (standard base64 of 128 bytes) into words

@@ -1390,7 +1390,8 @@ static void sec_about(pw *w)
            "and changes over time or between places may reflect who reports rather than what "
            "happens.</li>\n"
            "<li><b>One person may appear more than once</b> when several organisations assisted "
-           "them.</li>\n"
+           "them and the hub could not link their records; records it linked are counted "
+           "once.</li>\n"
            "<li><b>Missing is not zero.</b> Many records leave fields empty; the table below "
            "says how often each field is recorded.</li>\n");
     {
@@ -1447,6 +1448,29 @@ static void sec_about(pw *w)
 
 /* ============================================================ page frame */
 
+/* How many records the hub counts once because the same person was
+ * linked across organisations (docs/linkage.md). Hub-wide, whatever the
+ * filter; a number from 1 to k-1 is published as "<k" like every count;
+ * nothing is said while no record is merged. */
+static void dedup_line(pw *w)
+{
+    long long n = 0;
+    if (w->rc) return;
+    if (store_dup_count(w->pc->store, &n) != SP_OK) {
+        w->rc = SP_EDB;
+        return;
+    }
+    if (n <= 0) return;
+    long long shown = n < w->k ? -1 : n;
+    out(w, "<p class=\"scope\" id=\"dedup\" data-merged=\"");
+    if (shown >= 0) outf(w, "%lld", shown);
+    out(w, "\"><b>");
+    num(w, shown);
+    outf(w, "</b> record%s reported by more than one organisation %s counted once: the hub "
+            "links the same person across organisations without seeing names.</p>\n",
+         shown == 1 ? "" : "s", shown == 1 ? "was" : "were");
+}
+
 static void describe_filter(pw *w)
 {
     const page_filter *pf = &w->pc->filter;
@@ -1471,6 +1495,7 @@ static void describe_filter(pw *w)
         out(w, "</b>");
     }
     out(w, ".</p>\n");
+    dedup_line(w);
 }
 
 static void select_code(pw *w, const char *name, const char *label, const char *cur)

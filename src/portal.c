@@ -2,6 +2,7 @@
 #define _GNU_SOURCE 1   /* memmem, mkstemp */
 #include "portal_int.h"
 #include "analyst.h"
+#include "analyst_links.h"
 #include "admin.h"
 #include "import.h"
 #include "template.h"
@@ -1103,6 +1104,7 @@ int portal_handle(portal *pt, serve_ctx *ctx, const http_request *req, const cha
             id = id * 10 + (path[i] - '0');
         if (i == n - sl && id > 0) return do_withdraw(pt, ctx, &w, id, body, blen, remote, out);
     }
+    if (analyst_links_owns(path)) return analyst_links_handle(&pr, out);  /* person links */
     if (analyst_owns(path)) return analyst_handle(&pr, out);   /* investigations */
     return portal_message(out, 404, "Not found", "there is nothing at this address");
 }

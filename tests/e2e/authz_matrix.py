@@ -509,6 +509,41 @@ def rows_for(ctx):
         R("/analyst/export.ftm.json", inv, inv_post, inv_post, no_store=True,
           needs="/analyst/export.ftm.json"),
         R("/analyst/nothing", inv_get(404), inv_post, inv_post, no_store=True, needs="/analyst"),
+        # ---- person links (src/analyst_links.c): analysts and administrators;
+        # contributors refused whatever the address; a decision is a CSRF-checked
+        # POST (this hub has no links: a well-formed pair is 404)
+        R("/analyst/links", (303, 403, 403, 200, 200), (403, 403, 403, 405, 405),
+          (403, 403, 403, 405, 405), no_store=True, needs="/analyst/links"),
+        R("/analyst/links?status=rejected", (303, 403, 403, 200, 200), (403, 403, 403, 405, 405),
+          (403, 403, 403, 405, 405), no_store=True, needs="/analyst/links"),
+        R("/analyst/links?status=maybe", (303, 403, 403, 400, 400), (403, 403, 403, 405, 405),
+          (403, 403, 403, 405, 405), no_store=True, needs="/analyst/links"),
+        R("/analyst/links/1-2/confirm", (303, 403, 403, 405, 405), (403, 403, 403, 403, 403),
+          (403, 403, 403, 404, 404), no_store=True, needs="/analyst/links"),
+        R("/analyst/links/1-2/reject", (303, 403, 403, 405, 405), (403, 403, 403, 403, 403),
+          (403, 403, 403, 404, 404), no_store=True, needs="/analyst/links"),
+        R("/analyst/links/2-2/reject", (303, 403, 403, 404, 404), (403, 403, 403, 404, 404),
+          (403, 403, 403, 404, 404), no_store=True, needs="/analyst/links"),
+        # ---- the investigation views (src/analyst.c): analysts and
+        # administrators; contributors 403; a POST is refused (405) once
+        # the role is checked
+        R("/analyst", inv, inv_post, inv_post, no_store=True, needs="/analyst"),
+        R("/analyst/indicators", inv, inv_post, inv_post, no_store=True, needs="/analyst/indicators"),
+        R("/analyst/indicators?min_orgs=1&type=email", inv, inv_post, inv_post, no_store=True,
+          needs="/analyst/indicators"),
+        R("/analyst/indicators?min_orgs=0", inv_get(400), inv_post, inv_post, no_store=True,
+          needs="/analyst/indicators"),
+        R("/analyst/indicators/email/h1:" + "0" * 64, inv_get(404), inv_post, inv_post,
+          no_store=True, needs="/analyst/indicators/", note="no case has this match key"),
+        R("/analyst/indicators/email/h1:zz", inv_get(400), inv_post, inv_post, no_store=True,
+          needs="/analyst/indicators/"),
+        R("/analyst/network", inv, inv_post, inv_post, no_store=True, needs="/analyst/network"),
+        R("/analyst/network.svg", inv, inv_post, inv_post, no_store=True,
+          needs="/analyst/network.svg"),
+        R("/analyst/export.csv", inv, inv_post, inv_post, no_store=True, needs="/analyst/export.csv"),
+        R("/analyst/export.ftm.json", inv, inv_post, inv_post, no_store=True,
+          needs="/analyst/export.ftm.json"),
+        R("/analyst/nothing", inv_get(404), inv_post, inv_post, no_store=True, needs="/analyst"),
         # ---- sign-out last: GET is not routed; with the token it ends the session
         R("/logout", 405, 403, (403, 303, 303, 303, 303), no_store=True),
     ]
