@@ -2,13 +2,15 @@
 // playwright-core): a contributor signs in through the form, uploads a CSV
 // with mistakes and reads the report (rows and columns named, nothing
 // stored), fixes the file and uploads it again (stored, listed among the
-// submissions), and the public dashboard counts the new records.
+// submissions), fills the case form with a mistake (the message by the
+// field, what was typed kept), corrects it (stored, listed among the
+// records), and the public dashboard counts the new records.
 // Starts its own `spotlight serve` (the sanitized build if there is one) on a
 // free loopback port against a temporary hub with one organisation, one
 // contributor and 40 records already imported (so the counts are above the
 // suppression threshold k = 10). No console errors, no failed requests, and
 // no HTTP error answers but the ones the story expects (the 422 of the
-// refused upload). Screenshots go to build/browser/portal-*.png.
+// refused upload and of the refused form). Screenshots go to build/browser/portal-*.png.
 //
 // Run: cd tests/browser && npm ci && node --test portal.test.mjs
 // Environment: SPOTLIGHT (binary), CHROMIUM (default /usr/bin/chromium).
@@ -235,12 +237,68 @@ test('the fixed file is stored and listed among the submissions', async () => {
   takeProblems([]);
 });
 
+test('the case form: a mistake shown by its field with what was typed kept, then stored', async () => {
+  await page.goto(`${base}/portal`);
+  await page.locator('a#new-case').click();
+  await page.waitForURL(`${base}/portal/cases/new`);
+  const field = (name) => page.locator(`#f-${name}`);
+  await field('case_ref').fill('WEBFORM-001');
+  await field('year_identified').fill('2024');
+  await field('gender').selectOption('female');
+  // the mistake, one the browser cannot catch (age is free text: 25, 18-24, 48+)
+  await field('age').fill('270');
+  await field('nationality').selectOption('VN');
+  await page.getByRole('button', { name: 'Save case' }).click();
+  await page.waitForLoadState();
+  await page.locator('#cf-errors').waitFor();
+  assert.match(await page.locator('#cf-errors h2').innerText(), /^1 problem to fix/);
+  // the message next to the field, and the field marked
+  assert.match(await page.locator('#h-age .cf-msg').innerText(),
+    /must be between 0 and 120, not '270'/);
+  assert.equal(await field('age').getAttribute('aria-invalid'), 'true');
+  assert.match(await page.locator('#cf-errors li a[href="#f-age"]').innerText(), /Age/);
+  assert.equal(await field('case_ref').getAttribute('aria-invalid'), null);
+  // what was typed is still there
+  assert.equal(await field('case_ref').inputValue(), 'WEBFORM-001');
+  assert.equal(await field('year_identified').inputValue(), '2024');
+  assert.equal(await field('gender').inputValue(), 'female');
+  assert.equal(await field('age').inputValue(), '270');
+  assert.equal(await field('nationality').inputValue(), 'VN');
+  await shot('5-case-form-mistake');
+  takeProblems(refusal(422, '/portal/cases/new'));
+  assert.equal(await metaRecords(), before_meta + UPLOAD_RECORDS, 'a refused form stored nothing');
+  // corrected
+  await field('age').fill('27');
+  await page.getByRole('button', { name: 'Save case' }).click();
+  await page.waitForURL(`${base}/portal/records`);
+  const rows = await page.$$eval('#records tbody tr', (trs) => trs.map((tr) =>
+    [...tr.querySelectorAll('td')].map((td) => td.innerText.trim())));
+  const row = rows.find((r) => r[1] === 'WEBFORM-001');
+  assert.ok(row, `the new case is not listed: ${JSON.stringify(rows.slice(0, 3))}`);
+  assert.equal(row[2], '2024', JSON.stringify(row));
+  assert.equal(row[3], 'female', JSON.stringify(row));
+  assert.equal(row[5], 'VN', JSON.stringify(row));
+  assert.match(await page.locator('#record-count').innerText(),
+    new RegExp(`^${BASE_RECORDS + UPLOAD_RECORDS + 1} records of your organisation`));
+  await shot('6-records');
+  // what was stored, as the record's own form shows it
+  await page.locator(`#records tbody tr:has(td:text-is("WEBFORM-001")) a:text-is("Edit")`).click();
+  await page.waitForURL(new RegExp(`^${base}/portal/records/${row[0]}/edit$`));
+  assert.equal(await field('case_ref').inputValue(), 'WEBFORM-001');
+  assert.equal(await field('year_identified').inputValue(), '2024');
+  assert.equal(await field('gender').inputValue(), 'female');
+  assert.equal(await field('age').inputValue(), '27');
+  assert.equal(await field('nationality').inputValue(), 'VN');
+  assert.equal(await page.locator('#cf-errors').count(), 0);
+  takeProblems([]);
+});
+
 test('the public dashboard counts the new records', async () => {
-  const added = UPLOAD_RECORDS;
+  const added = UPLOAD_RECORDS + 1;
   assert.equal(await metaRecords(), before_meta + added);
   const res = await page.goto(`${base}/`);
   assert.equal(res.status(), 200);
   assert.equal(await showing(page), before_showing + added);
-  await shot('5-dashboard');
+  await shot('7-dashboard');
   takeProblems([]);
 });
