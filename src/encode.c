@@ -322,6 +322,11 @@ static int plan(enc_ctx *c, const sp_row *hdr)
         size_t n = sp_trim(&h, hdr->len[i]);
         c->header[i] = sp_xstrndup(h, n);
     }
+    int named = 0;
+    for (size_t i = 0; i < c->nheader; i++) named |= c->header[i][0] != 0;
+    if (!named)
+        return sp_err_add(c->err, c->name, 1, NULL, NULL, 0, "empty-header",
+                          "the first row, the header, names no column");
     if (c->map) {
         for (size_t t = 0; t < c->map->ntargets; t++)
             for (size_t k = 0; k < c->map->targets[t].nsources; k++) {
@@ -344,10 +349,12 @@ static int plan(enc_ctx *c, const sp_row *hdr)
     return rc;
 }
 
+/* Quoted when it holds a delimiter any reader might detect (, ; TAB), a
+ * quote or a line break, so the output reads back as the same cells. */
 static void csv_cell(sp_buf *out, const char *s, size_t n)
 {
     if (n && (memchr(s, ',', n) || memchr(s, '"', n) || memchr(s, '\n', n) ||
-              memchr(s, '\r', n))) {
+              memchr(s, '\r', n) || memchr(s, ';', n) || memchr(s, '\t', n))) {
         sp_buf_addc(out, '"');
         for (size_t i = 0; i < n; i++) {
             if (s[i] == '"') sp_buf_addc(out, '"');
@@ -527,6 +534,7 @@ static size_t encode_row(enc_ctx *c, const sp_row *row, sp_buf *out, int person_
     if (c->err->count != before) return c->err->count - before;
 
     int first = 1;
+    size_t start = out->len;
     for (size_t i = 0; i < c->nheader; i++) {
         if (c->drop[i]) continue;
         if (!first) sp_buf_addc(out, ',');
@@ -537,6 +545,15 @@ static size_t encode_row(enc_ctx *c, const sp_row *row, sp_buf *out, int person_
     if (person_cols) {
         if (!first) sp_buf_addc(out, ',');
         sp_buf_printf(out, "%s,%s,%s", clk64, block, doc);
+    }
+    /* a row with nothing left (only a dropped column had a value, such as
+     * sex alone) is no record: not written, as import would skip it */
+    size_t k = start;
+    while (k < out->len && out->data[k] == ',') k++;
+    if (k == out->len) {
+        out->len = start;
+        out->data[start] = 0;
+        return 0;
     }
     sp_buf_adds(out, "\r\n");
     return 0;
