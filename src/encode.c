@@ -494,15 +494,20 @@ static size_t encode_row(enc_ctx *c, const sp_row *row, sp_buf *out, int person_
         sp_err pe;
         sp_err_init(&pe);
         if (person_encode(c->key, &in, clk, &pc, &blk, &pe) != SP_OK) {
-            /* the messages name the column and why, never the value */
+            /* the messages name the column and why, in words of our own:
+             * person.c's may quote part of the value, and a report is
+             * pasted into e-mails */
             for (size_t i = 0; i < pe.n; i++) {
                 const char *col = pe.items[i].column;
-                int h = -1;
+                int h = -1, date = col && strcmp(col, "birth_date") == 0;
                 for (int k = 0; k < CL_N && col; k++)
                     if (strcmp(col, clear_col[k]) == 0) h = c->clear[k];
-                sp_err_add(c->err, c->name, row->row,
-                           h >= 0 ? c->header[h] : col, NULL, 0, pe.items[i].rule, "%s",
-                           pe.items[i].message);
+                sp_err_add(c->err, c->name, row->row, h >= 0 ? c->header[h] : col, NULL, 0,
+                           pe.items[i].rule, "%s",
+                           date ? "not a birth date that can be encoded: yyyy-mm-dd, yyyy-mm "
+                                  "or yyyy, a real calendar day, year 1900-2099"
+                                : "this value cannot be encoded (invalid UTF-8, or longer than "
+                                  "256 bytes)");
             }
             if (pe.n == 0)
                 sp_err_add(c->err, c->name, row->row, NULL, NULL, 0, "person",

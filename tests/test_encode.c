@@ -318,7 +318,7 @@ TEST(enc_row_error_writes_nothing)
         if (p->warning) continue;
         ASSERT_STR_EQ(p->file, "partner.csv");
         ASSERT_NULL(p->value);                      /* never echoes a clear value */
-        ASSERT(!strstr(p->message, "1999-02-31"));
+        ASSERT(!strstr(p->message, "1999"));        /* not even part of it */
         if (p->row == 3) seen2 = p->column && strcmp(p->column, "birth_date") == 0;
         if (p->row == 4) seen3 = strcmp(p->rule, "no-type") == 0;
         if (p->row == 5) seen4 = strcmp(p->rule, "bad-match-key") == 0;
