@@ -817,3 +817,51 @@ int import_file(sp_store *s, const sp_codebook *cb, const char *path, const impo
     sp_file_close(&f);
     return rc;
 }
+
+/* ------------------------------------------------------------ one record (the case form) */
+
+/* The fields check_identifiers and store_keys read, as import_buffer sets them. */
+static void record_ctx(import_ctx *c, sp_store *s, const sp_codebook *cb, sp_err *err)
+{
+    memset(c, 0, sizeof *c);
+    c->store = s;
+    c->name = "web form";
+    c->err = err;
+    const cb_field *fn = codebook_field(cb, "nationality");
+    const cb_field *fo = codebook_field(cb, "origin_country");
+    c->nat_field = fn ? fn->index : -1;
+    c->origin_field = fo ? fo->index : -1;
+    c->f_ind = codebook_field(cb, "indicators");
+    if (c->f_ind && (c->f_ind->type != CB_GROUP || !codebook_subfield(c->f_ind, "value")))
+        c->f_ind = NULL;
+    if (c->f_ind) {
+        const cb_field *sf;
+        c->ind_value = codebook_subfield(c->f_ind, "value")->index;
+        c->ind_type = (sf = codebook_subfield(c->f_ind, "type")) ? sf->index : -1;
+        c->ind_chain = (sf = codebook_subfield(c->f_ind, "chain")) ? sf->index : -1;
+        c->ind_platform = (sf = codebook_subfield(c->f_ind, "platform")) ? sf->index : -1;
+    }
+    c->f_enc[0] = codebook_field(cb, "person_clk");
+    c->f_enc[1] = codebook_field(cb, "person_block");
+    c->f_enc[2] = codebook_field(cb, "person_doc");
+}
+
+int import_record_identifiers(const sp_codebook *cb, sp_record *r, sp_err *err)
+{
+    import_ctx c;
+    record_ctx(&c, NULL, cb, err);
+    size_t before = err->count;
+    check_identifiers(&c, r, 0);
+    return err->count > before ? SP_EINPUT : SP_OK;
+}
+
+int import_record_keys(sp_store *s, const sp_codebook *cb, const sp_record *r, long long record_id)
+{
+    import_ctx c;
+    sp_err err;
+    sp_err_init(&err);
+    record_ctx(&c, s, cb, &err);
+    int rc = store_keys(&c, r, record_id);
+    sp_err_free(&err);
+    return rc;
+}

@@ -39,6 +39,15 @@ typedef struct import_result {
  * (NULL forgets it). */
 void import_set_key(const uint8_t *key32);
 
+/* One record typed in the case form (portal_cases.c), held to the rules
+ * of a row of a file: identifiers checks its encodings and indicators
+ * (indicator values in the clear normalised in place, an invalid one kept
+ * with a warning in err) and returns SP_EINPUT when err got errors; keys
+ * writes the match keys of its indicators for the stored record_id,
+ * inside the caller's transaction (hashed when the hub has the key). */
+int import_record_identifiers(const sp_codebook *cb, sp_record *r, sp_err *err);
+int import_record_keys(sp_store *s, const sp_codebook *cb, const sp_record *r, long long record_id);
+
 /* Imports the file at path ("-": standard input). */
 int import_file(sp_store *s, const sp_codebook *cb, const char *path,
                 const import_opts *o, import_result *res, sp_err *err);

@@ -15,6 +15,7 @@
  * write is audited; writes are audited in their own transaction. */
 #include "portal_int.h"
 #include "caseform.h"
+#include "import.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -138,6 +139,32 @@ static int read_post(const portal_req *r, serve_reply *out, portal_pairs *pp, in
     return SP_OK;
 }
 
+/* The import's own checks of identifiers (indicator match keys and clear
+ * values, which are normalised in place): its errors join the form's, by
+ * the input the import names. Returns SP_OK or SP_EINPUT. */
+static int check_identifiers(const sp_codebook *cb, sp_record *rec, caseform_errors *e)
+{
+    sp_err err;
+    sp_err_init(&err);
+    int rc = import_record_identifiers(cb, rec, &err);
+    for (size_t i = 0; rc && i < err.n; i++) {
+        const sp_problem *p = &err.items[i];
+        if (p->warning) continue;
+        e->count++;
+        if (e->n >= CASEFORM_MAX_ERRORS) continue;
+        if (e->n == e->alloc) {
+            e->alloc = e->alloc ? e->alloc * 2 : 16;
+            e->items = sp_xrealloc(e->items, e->alloc * sizeof *e->items);
+        }
+        caseform_error *it = &e->items[e->n++];
+        it->name = sp_arena_strdup(&e->arena, p->column ? p->column : "");
+        it->rule = sp_arena_strdup(&e->arena, p->rule ? p->rule : "invalid");
+        it->message = sp_arena_strdup(&e->arena, p->message ? p->message : "invalid value");
+    }
+    sp_err_free(&err);
+    return rc ? SP_EINPUT : SP_OK;
+}
+
 /* ------------------------------------------------------------ the list */
 
 static const char *cell_text(const sp_record *rec, const char *field)
@@ -246,7 +273,8 @@ static int new_case(const portal_req *r, serve_reply *out, int post)
         rc = form_page(r, out, 200, "New case", NEW_PATH, "Save case", NULL, NULL);
         goto done;
     }
-    if (caseform_parse(r->ctx->cb, pp.p, pp.n, &rec, &v, &e) != SP_OK) {
+    if (caseform_parse(r->ctx->cb, pp.p, pp.n, &rec, &v, &e) != SP_OK ||
+        check_identifiers(r->ctx->cb, &rec, &e) != SP_OK) {
         rc = form_page(r, out, 422, "New case", NEW_PATH, "Save case", &v, &e);
         goto done;
     }
@@ -260,6 +288,7 @@ static int new_case(const portal_req *r, serve_reply *out, int post)
         goto done;
     }
     rc = store_case_add(s, w->p.org_id, &rec, sha, &sub, &id);
+    if (!rc) rc = import_record_keys(s, r->ctx->cb, &rec, id);   /* as an import does */
     if (!rc) {
         snprintf(tgt, sizeof tgt, "record:%lld", id);
         audit_detail_int(&det, "submission", sub);
@@ -333,7 +362,8 @@ static int edit_case(const portal_req *r, serve_reply *out, long long id, int po
         rc = form_page(r, out, 200, title, action, "Save changes", &v, NULL);
         goto done;
     }
-    if (caseform_parse(r->ctx->cb, pp.p, pp.n, &rec, &v, &e) != SP_OK) {
+    if (caseform_parse(r->ctx->cb, pp.p, pp.n, &rec, &v, &e) != SP_OK ||
+        check_identifiers(r->ctx->cb, &rec, &e) != SP_OK) {
         char title[64];
         snprintf(title, sizeof title, "Record %lld", id);
         rc = form_page(r, out, 422, title, action, "Save changes", &v, &e);
@@ -352,6 +382,8 @@ static int edit_case(const portal_req *r, serve_reply *out, long long id, int po
     }
     record_free(&cur);
     if (!rc && !conflict) rc = store_case_replace(s, id, &rec);
+    /* the old match keys went with the old cells */
+    if (!rc && !conflict) rc = import_record_keys(s, r->ctx->cb, &rec, id);
     if (!rc && !conflict) {
         sp_buf det;
         sp_buf_init(&det, 256);

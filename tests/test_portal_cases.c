@@ -376,6 +376,25 @@ static int audit_lines(const char *what)
     return atoi(line);
 }
 
+/* Indicator match-key rows in the hub (indicator_key), read directly. */
+static long long ident_rows(void)
+{
+    sp_gazetteer *g = NULL;
+    sp_codebook *cb = NULL;
+    sp_store *s = NULL;
+    sp_err err;
+    long long total = -1, unhashed = -1;
+    sp_err_init(&err);
+    if (gazetteer_load(&g, NULL, &err) || codebook_load_default(&cb, g, &err) ||
+        store_open(&s, db, cb, 0, &err) || store_ident_count(s, &total, &unhashed))
+        TFAIL("cannot read the hub's match keys");
+    store_close(s);
+    codebook_free(cb);
+    gazetteer_free(g);
+    sp_err_free(&err);
+    return total;
+}
+
 static size_t count_of(const char *h, const char *s)
 {
     size_t n = 0, l = strlen(s);
@@ -538,6 +557,16 @@ TEST(new_case_stored_and_counted_at_once)
     resp_free(&r);
     ASSERT_EQ(audit_lines("view_record"), 1);
     ASSERT_TRUE(audit_lines("view_records") >= 1);
+    /* its indicator has a match-key row, as an imported one would */
+    ASSERT_EQ(ident_rows(), 1);
+    /* a value shaped like a match key but not one: refused by the import's rule */
+    case_body(body, sizeof body, csrf, "WEB-2", "&indicators_1_type=phone&indicators_1_value=h1%3Azz");
+    post_form(ck, "/portal/cases/new", body, &r);
+    ASSERT_EQ(r.status, 422);
+    ASSERT_CONTAINS(r.body, "id=\"h-indicators_1_value\"><strong class=\"cf-msg\">");
+    ASSERT_CONTAINS(r.body, "match key");
+    resp_free(&r);
+    ASSERT_EQ(ident_rows(), 1);
     teardown();
 }
 
@@ -547,7 +576,9 @@ TEST(edit_own_record_in_place)
     api_store(tok_b, "B");
     char ck[160], csrf[64], body[1024], path[64];
     session_of("a@alpha.org", ck, csrf);
-    case_body(body, sizeof body, csrf, "ED-1", "&transit_countries=TH&exploitation_1_country=KH");
+    case_body(body, sizeof body, csrf, "ED-1",
+              "&transit_countries=TH&exploitation_1_country=KH&indicators_1_type=phone"
+              "&indicators_1_value=%2B85512345678");
     resp r;
     post_form(ck, "/portal/cases/new", body, &r);
     ASSERT_EQ(r.status, 303);
@@ -564,7 +595,8 @@ TEST(edit_own_record_in_place)
     /* the correction: other gender, year, transit, a second place */
     snprintf(body, sizeof body,
              "csrf=%s&case_ref=ED-1&year_identified=2023&gender=female&age=30&nationality=VN"
-             "&transit_countries=LA&exploitation_1_country=MM&exploitation_2_country=TH",
+             "&transit_countries=LA&exploitation_1_country=MM&exploitation_2_country=TH"
+             "&indicators_1_type=phone&indicators_1_value=%%2B85598765432",
              csrf);
     post_form(ck, path, body, &r);
     if (r.status != 303) fprintf(stderr, "%s\n", r.body);
@@ -579,6 +611,7 @@ TEST(edit_own_record_in_place)
     ASSERT_CONTAINS(r.body, "value=\"2023\"");
     ASSERT_CONTAINS(r.body, "value=\"LA\" checked=\"checked\"");
     ASSERT_NULL(strstr(r.body, "value=\"TH\" checked=\"checked\""));
+    ASSERT_CONTAINS(r.body, ">+85598765432</textarea>");
     ASSERT_CONTAINS(r.body, "<option value=\"MM\" selected=\"selected\">");
     resp_free(&r);
     http("GET", "/portal/records", ck, NULL, 0, &r);
@@ -587,6 +620,7 @@ TEST(edit_own_record_in_place)
     ASSERT_CONTAINS(r.body, row);
     resp_free(&r);
     ASSERT_EQ(audit_lines("case_edit"), 1);
+    ASSERT_EQ(ident_rows(), 1);      /* the old key went, the new one came */
     /* the store's view: the export holds the new values once */
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s --db %s export --format csv --include-sensitive 2>/dev/null | grep 'ED-1' | grep -c 'female'",
