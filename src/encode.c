@@ -713,7 +713,9 @@ int encode_rehash(sp_store *s, const uint8_t key[ENCODE_KEY_BYTES], long long *h
                                encode_phone_country(r->nationality, r->origin), v, strlen(v),
                                canon, sizeof canon, &valid, &why);
         encode_hash(key, r->type ? r->type : "", canon, 1, hash);
-        if ((rc = store_ident_set_hash(s, r->record_id, r->seq, hash, valid, why))) goto dberr;
+        if ((rc = store_ident_add(s, r->record_id, r->seq, r->type ? r->type : "", hash, valid,
+                                  why)))
+            goto dberr;
         (*hashed)++;
     }
     sp_buf det;

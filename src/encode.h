@@ -86,8 +86,10 @@ int encode_file(const uint8_t key[ENCODE_KEY_BYTES], const sp_codebook *cb,
                 const char *path, const encode_opts *o, FILE *f, sp_err *err);
 
 /* spotlight rehash: fills the hash of every indicator key that has none
- * (values shared in the clear while the hub had no key), in one
- * transaction with an audit entry ("rehash"). *hashed gets how many. */
+ * (values shared in the clear while the hub had no key) and adds the
+ * keys of indicator rows that have none (stored by the case form, or
+ * before match keys existed), in one transaction with an audit entry
+ * ("rehash"). *hashed gets how many. */
 int encode_rehash(sp_store *s, const uint8_t key[ENCODE_KEY_BYTES], long long *hashed,
                   sp_err *err);
 

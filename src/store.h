@@ -411,18 +411,17 @@ int store_inv_keys_fill(sp_store *s, store_inv_hash_cb cb, void *ud);
  * transaction. hash and note may be NULL. */
 int store_ident_add(sp_store *s, long long record_id, long long seq, const char *type,
                     const char *hash, int valid, const char *note);
-/* The keys with no hash yet, with what hashing them needs: the stored
- * (canonical) value, its type, chain and platform, and the record's
- * nationality and origin country (NULL when missing). Caller frees. */
+/* The indicator rows with a value and no hashed key yet (a key with no
+ * hash, or no key row at all: stored by the case form, or before match
+ * keys existed), with what hashing them needs: the stored value, its
+ * type, chain and platform, and the record's nationality and origin
+ * country (NULL when missing). Caller frees. Fill with store_ident_add. */
 typedef struct sp_ident_row {
     long long record_id, seq;
     char *type, *value, *chain, *platform, *nationality, *origin;
 } sp_ident_row;
 int store_ident_unhashed(sp_store *s, sp_ident_row **out, size_t *n);
 void store_ident_rows_free(sp_ident_row *rows, size_t n);
-/* Fills the hash of a key that has none (inside the caller's transaction). */
-int store_ident_set_hash(sp_store *s, long long record_id, long long seq, const char *hash,
-                         int valid, const char *note);
 /* How many keys there are, and how many still have no hash. */
 int store_ident_count(sp_store *s, long long *total, long long *unhashed);
 

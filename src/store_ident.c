@@ -3,7 +3,9 @@
  * hash, valid, note) of schema step 5, one row per stored row of
  * g_indicators that has a value. Written by import in its transaction
  * (so a refused import leaves no key), and by spotlight rehash, which
- * fills the hashes the hub could not make without a key. Every value is
+ * fills the hashes the hub could not make without a key, and adds the
+ * keys of rows stored by other paths (the case form, records imported
+ * before match keys existed). Every value is
  * a bound parameter. */
 #include "store_int.h"
 
@@ -54,11 +56,12 @@ int store_ident_unhashed(sp_store *s, sp_ident_row **out, size_t *n)
     char sql[700];
     /* the column names are the codebook's (checked by the schema sync) */
     snprintf(sql, sizeof sql,
-             "SELECT k.record_id, k.seq, g.type, g.value, %s, %s, %s, %s"
-             " FROM indicator_key k"
-             " JOIN g_indicators g ON g.record_id = k.record_id AND g.seq = k.seq"
-             " JOIN record r ON r.id = k.record_id"
-             " WHERE k.hash IS NULL ORDER BY k.record_id, k.seq",
+             "SELECT g.record_id, g.seq, g.type, g.value, %s, %s, %s, %s"
+             " FROM g_indicators g"
+             " JOIN record r ON r.id = g.record_id"
+             " LEFT JOIN indicator_key k ON k.record_id = g.record_id AND k.seq = g.seq"
+             " WHERE g.value IS NOT NULL AND (k.record_id IS NULL OR k.hash IS NULL)"
+             " ORDER BY g.record_id, g.seq",
              has_chain ? "g.chain" : "NULL", has_platform ? "g.platform" : "NULL",
              has_nat ? "r.nationality" : "NULL", has_origin ? "r.origin_country" : "NULL");
     int rc = store_i_prep(s, sql, &st);
@@ -100,25 +103,6 @@ void store_ident_rows_free(sp_ident_row *rows, size_t n)
         free(rows[i].origin);
     }
     free(rows);
-}
-
-int store_ident_set_hash(sp_store *s, long long record_id, long long seq, const char *hash,
-                         int valid, const char *note)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = store_i_prep(s,
-                          "UPDATE indicator_key SET hash = ?, valid = ?, note = ?"
-                          " WHERE record_id = ? AND seq = ? AND hash IS NULL", &st);
-    if (rc) return rc;
-    sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, valid ? 1 : 0);
-    if (note) sqlite3_bind_text(st, 3, note, -1, SQLITE_STATIC);
-    else sqlite3_bind_null(st, 3);
-    sqlite3_bind_int64(st, 4, record_id);
-    sqlite3_bind_int64(st, 5, seq);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = store_i_dberr(s, "storing an indicator key");
-    sqlite3_finalize(st);
-    return rc;
 }
 
 int store_ident_count(sp_store *s, long long *total, long long *unhashed)

@@ -459,6 +459,19 @@ TEST(enc_hub_clear_value_canonical_and_rehash)
     ASSERT_STR_EQ(h, want);
     ASSERT_EQ(encode_rehash(fx.s, KEY, &n, &fx.err), SP_OK);  /* nothing left */
     ASSERT_EQ(n, 0);
+    /* rows with no key at all (the case form's, older records') get one */
+    sqlite3 *db;
+    ASSERT_EQ(sqlite3_open(fx.db, &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DELETE FROM indicator_key", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    ASSERT_EQ(store_ident_count(fx.s, &total, &left), SP_OK);
+    ASSERT_EQ(total, 0);
+    ASSERT_EQ(encode_rehash(fx.s, KEY, &n, &fx.err), SP_OK);
+    ASSERT_EQ(n, 2);
+    key_of(&fx, "C1", 1, h, &v);
+    ASSERT_STR_EQ(h, want);
+    key_of(&fx, "C1", 2, h, &v);
+    ASSERT_EQ(v, 0);
     teardown(&fx);
 }
 
