@@ -9,6 +9,7 @@
 #include "encode.h"
 #include "audit.h"
 #include "ident.h"
+#include "kobo.h"
 #include "layout.h"
 #include "mapping.h"
 #include "person.h"
@@ -259,6 +260,7 @@ typedef struct enc_ctx {
     char **header;
     size_t nheader;
     char *drop;                 /* [nheader] clear columns, not written */
+    char *known;                /* [nheader] columns the hub reads */
     int clear[CL_N];
     int nat, origin, gender;
     int have_person_cols;       /* the file already has person_* columns */
@@ -295,6 +297,7 @@ static int assign(enc_ctx *c, const char *target, int h)
         }
     int col = layout_find(&c->layout, target, strlen(target));
     if (col < 0) return SP_OK;
+    c->known[h] = 1;
     const sp_column *sc = &c->layout.cols[col];
     if (sc->field->encoded) c->have_person_cols = 1;
     if (sc->field == c->f_nat && c->nat < 0) c->nat = h;
@@ -317,6 +320,7 @@ static int plan(enc_ctx *c, const sp_row *hdr)
     c->nheader = hdr->ncells;
     c->header = sp_xcalloc(hdr->ncells + 1, sizeof *c->header);
     c->drop = sp_xcalloc(hdr->ncells + 1, 1);
+    c->known = sp_xcalloc(hdr->ncells + 1, 1);
     for (size_t i = 0; i < hdr->ncells; i++) {
         const char *h = hdr->cell[i];
         size_t n = sp_trim(&h, hdr->len[i]);
@@ -328,20 +332,58 @@ static int plan(enc_ctx *c, const sp_row *hdr)
         return sp_err_add(c->err, c->name, 1, NULL, NULL, 0, "empty-header",
                           "the first row, the header, names no column");
     if (c->map) {
-        for (size_t t = 0; t < c->map->ntargets; t++)
+        for (size_t t = 0; t < c->map->ntargets; t++) {
+            const char *target = c->map->targets[t].target;
+            const char *cl = encode_clear_column(target, strlen(target));
+            int first = 1;
             for (size_t k = 0; k < c->map->targets[t].nsources; k++) {
                 int h = header_index(c, c->map->targets[t].sources[k]);
                 if (h < 0) continue;
-                if (assign(c, c->map->targets[t].target, h)) rc = SP_EINPUT;
-                break;
+                if (first) {
+                    /* the first source present is the one encoded */
+                    if (assign(c, cl ? cl : target, h)) rc = SP_EINPUT;
+                    first = 0;
+                } else if (cl) {
+                    c->drop[h] = 1;        /* a fallback clear column: dropped */
+                } else {
+                    c->known[h] = 1;       /* a fallback the hub reads */
+                }
             }
+        }
     }
     for (size_t i = 0; i < c->nheader; i++) {
         const char *cl = encode_clear_column(c->header[i], strlen(c->header[i]));
         if (assign(c, cl ? cl : c->header[i], (int)i)) rc = SP_EINPUT;
     }
+    if (c->map) {
+        /* what the mapping reads through flags is read by the hub too */
+        for (size_t k = 0; k < c->map->nflags; k++) {
+            int h = header_index(c, c->map->flags[k].column);
+            if (h >= 0) c->known[h] = 1;
+        }
+    }
+    /* A column the hub would not read is left out: nothing says it does
+     * not hold a name ("Nom", "Họ tên") or a note about the person, and
+     * the hub would ignore it anyway */
+    for (size_t i = 0; i < c->nheader; i++) {
+        if (c->drop[i] || c->known[i]) continue;
+        c->drop[i] = 1;
+        /* Kobo's one-column-per-choice copies of a multiple answer: the
+         * answer's own column carries it (import skips them quietly too) */
+        if (kobo_choice_column(c->cb, c->header[i])) continue;
+        sp_err_warn(c->err, c->name, 1, c->header[i], NULL, 0, "column-left-out",
+                    c->header[i][0] ? "no codebook field (or mapping) reads this column; it is "
+                                      "left out of the encoded file"
+                                    : "a column with no header is left out of the encoded file");
+    }
     int any_clear = 0;
+    size_t kept = 0;
     for (int k = 0; k < CL_N; k++) any_clear |= c->clear[k] >= 0;
+    for (size_t i = 0; i < c->nheader; i++) kept += !c->drop[i];
+    if (!kept && !any_clear)
+        return sp_err_add(c->err, c->name, 1, NULL, NULL, 0, "nothing-to-encode",
+                          "no column of this file is one the hub reads (see docs/codebook.md, "
+                          "or use --mapping)");
     if (any_clear && c->have_person_cols)
         rc = sp_err_add(c->err, c->name, 1, NULL, NULL, 0, "already-encoded",
                         "the file has both clear identifying columns and person_clk, "
@@ -660,6 +702,7 @@ done:
     for (size_t i = 0; i < c.nheader; i++) free(c.header[i]);
     free(c.header);
     free(c.drop);
+    free(c.known);
     free(c.ind);
     sp_arena_free(&c.arena);
     return rc;

@@ -128,6 +128,10 @@ static int plan_build(import_ctx *c, const sp_row *hdr)
         const sp_mapping *m = c->map;
         for (size_t t = 0; t < m->ntargets; t++) {
             int col = layout_find(&c->layout, m->targets[t].target, strlen(m->targets[t].target));
+            /* a mapping shared with spotlight encode names the clear columns
+             * it consumes; they never reach the hub (refused above if they do) */
+            if (col < 0 && encode_clear_column(m->targets[t].target, strlen(m->targets[t].target)))
+                continue;
             if (col < 0) {
                 rc = sp_err_add(c->err, m->name, 0, NULL, m->targets[t].target,
                                 strlen(m->targets[t].target), "bad-mapping",

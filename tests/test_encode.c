@@ -11,6 +11,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const uint8_t KEY[32] = {
     1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
@@ -346,6 +347,20 @@ TEST(enc_already_encoded_passes)
     teardown(&fx);
 }
 
+TEST(enc_unknown_columns_left_out)
+{
+    fixture fx;
+    setup(&fx, 0);
+    const char *csv = "case_ref,Nom,nationality,Remarks\nA1,Tran,VN,lives with her aunt\n";
+    ASSERT_EQ(encode_str(&fx, csv, NULL), SP_OK);
+    ASSERT_STR_EQ(fx.out.data, "case_ref,nationality\r\nA1,VN\r\n");
+    const sp_problem *w = problem(&fx.err, "column-left-out");
+    ASSERT_NOT_NULL(w);
+    ASSERT_EQ(w->warning, 1);
+    ASSERT_STR_EQ(w->column, "Nom");
+    teardown(&fx);
+}
+
 /* ------------------------------------------------------------ the hub */
 
 static int import_str(fixture *fx, const char *org, const char *csv, import_result *res)
@@ -510,7 +525,53 @@ TEST(enc_hub_refuses_clear_and_bad_encodings)
     teardown(&fx);
 }
 
+/* One mapping serves both: encode reads its clear targets, import skips them. */
+TEST(enc_mapping_shared_with_import)
+{
+    fixture fx;
+    import_result res;
+    setup(&fx, 1);
+    char path[] = "/tmp/sp_encmap_XXXXXX";
+    int fd = mkstemp(path);
+    ASSERT(fd >= 0);
+    const char *m = "{\"name\":\"partner-x\",\"direction\":\"import\",\"fields\":{"
+                    "\"case_ref\":\"Ref\",\"nationality\":\"Nat\",\"indicators_1_type\":\"Kind\","
+                    "\"indicators_1_value\":\"Contact\",\"given_name\":\"Prenom\","
+                    "\"family_name\":[\"Nom\",\"Nom2\"]},"
+                    "\"values\":{\"indicators.type\":{\"Tel\":\"phone\"}}}";
+    ASSERT_EQ(write(fd, m, strlen(m)), (long long)strlen(m));
+    close(fd);
+    const char *csv = "Ref,Nat,Kind,Contact,Prenom,Nom,Nom2\nR1,Viet Nam,Tel,0912 345 678,Lan,Tran,Le\n";
+    encode_opts o = {path, NULL, SP_FMT_CSV};
+    if (encode_buffer(KEY, fx.cb, csv, strlen(csv), "p.csv", &o, &fx.out, &fx.err) != SP_OK) {
+        sp_err_print(&fx.err, stderr);
+        TFAIL("encode with a mapping");
+    }
+    ASSERT(strncmp(fx.out.data, "Ref,Nat,Kind,Contact,person_clk,person_block,person_doc\r\n",
+                   57) == 0);
+    char want[72];
+    expect_hash("phone", "+84912345678", want);
+    ASSERT_CONTAINS(fx.out.data, want);
+    ASSERT(!has_bytes(&fx.out, "Tran") && !has_bytes(&fx.out, "Lan,") && !has_bytes(&fx.out, "Le\r"));
+    import_opts io = {"Partner X", path, NULL, SP_FMT_CSV, 0, 0, 0, 0};
+    char *enc = sp_xstrdup(fx.out.data);
+    sp_err_clear(&fx.err);
+    if (import_buffer(fx.s, fx.cb, enc, strlen(enc), "p.enc.csv", &io, &res, &fx.err) != SP_OK) {
+        sp_err_print(&fx.err, stderr);
+        TFAIL("the encoded file did not import with the same mapping");
+    }
+    ASSERT_EQ(res.stored, 1);
+    char h[80];
+    int v;
+    key_of(&fx, "R1", 1, h, &v);
+    ASSERT_STR_EQ(h, want);
+    free(enc);
+    unlink(path);
+    teardown(&fx);
+}
+
 TEST_LIST(enc_hash_known_answer, enc_hash_shapes, enc_key_files, enc_small_csv,
           enc_clear_columns_dropped, enc_row_error_writes_nothing, enc_already_encoded_passes,
           enc_hub_same_key_as_partner, enc_hub_clear_value_canonical_and_rehash,
-          enc_hub_refuses_clear_and_bad_encodings)
+          enc_hub_refuses_clear_and_bad_encodings, enc_unknown_columns_left_out,
+          enc_mapping_shared_with_import)
