@@ -388,19 +388,64 @@ static int cmp_pos(const void *a, const void *b)
  * indicators evenly on an inner circle, its cases on an outer ring, each
  * case placed by the mean angle of its indicators (fewer crossings) and
  * then spread evenly in that order. xy[node] is set for drawn nodes. */
-static void layout_cluster(const inv_graph *g, const inv_cluster *c, size_t ndraw, double cx,
-                           double cy, double *xy, unsigned char *drawn)
+typedef struct by_deg {
+    size_t key, node;
+} by_deg;
+
+static int cmp_by_deg(const void *a, const void *b)
+{
+    const by_deg *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? 1 : -1;
+    return (x->node > y->node) - (x->node < y->node);
+}
+
+/* The nodes of cluster ck to draw, into sel (room for INV_SVG_NODES):
+ * all of them when they fit; else its most connected indicators (at most
+ * a fifth of the room) and then the cases with the most edges to those.
+ * Returns how many. cnt: scratch of g->nnodes. */
+static size_t select_nodes(const inv_graph *g, size_t ck, size_t *sel, size_t *cnt)
+{
+    const inv_cluster *c = &g->clusters[ck];
+    if (c->nnodes <= INV_SVG_NODES) {
+        memcpy(sel, c->nodes, c->nnodes * sizeof *sel);
+        return c->nnodes;
+    }
+    by_deg *v = sp_xmalloc(c->nnodes * sizeof *v);
+    size_t nv = 0, n = 0, room = INV_SVG_NODES / 5;
+    for (size_t j = 0; j < c->nnodes; j++)
+        if (!g->nodes[c->nodes[j]].is_case) v[nv++] = (by_deg){g->nodes[c->nodes[j]].degree, c->nodes[j]};
+    qsort(v, nv, sizeof *v, cmp_by_deg);
+    for (size_t j = 0; j < nv && n < room; j++) sel[n++] = v[j].node;
+    for (size_t j = 0; j < c->nnodes; j++) cnt[c->nodes[j]] = 0;
+    for (size_t j = 0; j < n; j++) cnt[sel[j]] = 1;   /* marks the chosen indicators */
+    for (size_t e = 0; e < g->nedges; e++) {
+        size_t a = g->edges[e][0], w = g->edges[e][1];
+        if (g->nodes[a].cluster == ck && cnt[a] == 1 && !g->nodes[a].is_case) cnt[w]++;
+    }
+    nv = 0;
+    for (size_t j = 0; j < c->nnodes; j++) {
+        size_t w = c->nodes[j];
+        if (g->nodes[w].is_case && cnt[w] > 0) v[nv++] = (by_deg){cnt[w], w};
+    }
+    qsort(v, nv, sizeof *v, cmp_by_deg);
+    for (size_t j = 0; j < nv && n < INV_SVG_NODES; j++) sel[n++] = v[j].node;
+    free(v);
+    return n;
+}
+
+static void layout_cluster(const inv_graph *g, size_t ck, const size_t *sel, size_t ndraw,
+                           double cx, double cy, double *xy, unsigned char *drawn, double *sum)
 {
     size_t ni = 0, nc = 0;
     for (size_t j = 0; j < ndraw; j++) {
-        if (g->nodes[c->nodes[j]].is_case) nc++;
+        if (g->nodes[sel[j]].is_case) nc++;
         else ni++;
     }
     double ri = ni <= 1 ? 0 : fmin(35.0 + 6.0 * (double)ni, 80.0);
     double ro = ni <= 1 ? fmin(40.0 + 5.0 * (double)nc, 115.0) : 115.0;
     size_t k = 0;
     for (size_t j = 0; j < ndraw; j++) {
-        size_t v = c->nodes[j];
+        size_t v = sel[j];
         if (g->nodes[v].is_case) continue;
         double a = 2.0 * M_PI * (double)k / (double)(ni ? ni : 1) - M_PI / 2;
         xy[2 * v] = cx + ri * cos(a);
@@ -408,20 +453,21 @@ static void layout_cluster(const inv_graph *g, const inv_cluster *c, size_t ndra
         drawn[v] = 1;
         k++;
     }
+    /* one pass over the edges: each case's sum of its indicators' offsets */
+    for (size_t j = 0; j < ndraw; j++) sum[2 * sel[j]] = sum[2 * sel[j] + 1] = 0;
+    for (size_t e = 0; e < g->nedges; e++) {
+        size_t a = g->edges[e][0], v = g->edges[e][1];
+        if (g->nodes[a].cluster != ck || !drawn[a]) continue;
+        sum[2 * v] += xy[2 * a] - cx;
+        sum[2 * v + 1] += xy[2 * a + 1] - cy;
+    }
     pos *p = sp_xmalloc((nc ? nc : 1) * sizeof *p);
     size_t m = 0;
     for (size_t j = 0; j < ndraw; j++) {
-        size_t v = c->nodes[j];
+        size_t v = sel[j];
         if (!g->nodes[v].is_case) continue;
-        double sx = 0, sy = 0;
-        for (size_t e = 0; e < g->nedges; e++) {
-            size_t a = g->edges[e][0];
-            if (g->edges[e][1] == v && drawn[a]) {
-                sx += xy[2 * a] - cx;
-                sy += xy[2 * a + 1] - cy;
-            }
-        }
-        double ang = (sx == 0 && sy == 0) ? 0 : atan2(sy, sx);
+        double sx = sum[2 * v], sy = sum[2 * v + 1];
+        double ang = (fabs(sx) < 1e-9 && fabs(sy) < 1e-9) ? 0 : atan2(sy, sx);
         p[m++] = (pos){ang, v};
     }
     qsort(p, m, sizeof *p, cmp_pos);
@@ -435,13 +481,39 @@ static void layout_cluster(const inv_graph *g, const inv_cluster *c, size_t ndra
     free(p);
 }
 
+/* Width of an organisation's legend entry: about 7 units a character at
+ * font size 12, names cut at 32 characters. */
+static double legend_w(const char *name)
+{
+    size_t cp = svg_utf8_len(name, strlen(name));
+    return 16 + 7.0 * (double)(cp > 32 ? 32 : cp) + 16;
+}
+
+/* The lines the organisations' legend takes in width w. */
+static size_t legend_lines(const inv_graph *g, double w)
+{
+    double lx = 118;
+    size_t lines = 1;
+    for (size_t i = 0; i < g->norgs; i++) {
+        double wi = legend_w(g->orgs[i].name);
+        if (lx + wi > w - 8 && lx > 118) {
+            lx = 118;
+            lines++;
+        }
+        lx += wi;
+    }
+    return lines;
+}
+
 int invest_svg(const inv_graph *g, size_t max_clusters, sp_buf *b)
 {
     svg_doc d;
     if (max_clusters == 0) max_clusters = INV_SVG_CLUSTERS;
     size_t nc = g->nclusters < max_clusters ? g->nclusters : max_clusters;
     size_t rows = (nc + COLS - 1) / COLS;
-    double w = CELL_W * COLS, h = LEGEND_H + CELL_H * (double)(rows ? rows : 1) + 20;
+    double w = CELL_W * COLS;
+    double top = LEGEND_H + 18.0 * (double)(legend_lines(g, w) - 1);
+    double h = top + CELL_H * (double)(rows ? rows : 1) + 20;
     char desc[256];
     snprintf(desc, sizeof desc,
              "%zu clusters of cases connected through shared indicators; the %zu largest drawn%s",
@@ -452,13 +524,14 @@ int invest_svg(const inv_graph *g, size_t max_clusters, sp_buf *b)
     svg_text(&d, lx, ly, &(svg_text_opts){.bold = 1}, "Organisations:");
     lx += 110;
     for (size_t i = 0; i < g->norgs; i++) {
-        if (lx > w - 140) {
+        double wi = legend_w(g->orgs[i].name);
+        if (lx + wi > w - 8 && lx > 118) {
             lx = 118;
             ly += 18;
         }
         svg_circle(&d, lx + 6, ly - 4, 6, svg_cat_color(i), "legend", NULL);
-        svg_text(&d, lx + 16, ly, &(svg_text_opts){.max_cp = 18}, g->orgs[i].name);
-        lx += 140;
+        svg_text(&d, lx + 16, ly, &(svg_text_opts){.max_cp = 32}, g->orgs[i].name);
+        lx += wi;
     }
     ly += 20;
     svg_circle(&d, 14, ly - 4, 6, SVG_GREY_OTHER, "legend", NULL);
@@ -469,12 +542,16 @@ int invest_svg(const inv_graph *g, size_t max_clusters, sp_buf *b)
         svg_text(&d, w - 8, ly, &(svg_text_opts){.anchor = SVG_END, .fill = "#D55E00", .bold = 1},
                  "truncated: not every link is shown");
     double *xy = sp_xmalloc((g->nnodes ? g->nnodes : 1) * 2 * sizeof *xy);
+    double *sum = sp_xmalloc((g->nnodes ? g->nnodes : 1) * 2 * sizeof *sum);
+    size_t *sel = sp_xmalloc(INV_SVG_NODES * sizeof *sel);
+    size_t *cnt = sp_xmalloc((g->nnodes ? g->nnodes : 1) * sizeof *cnt);
     unsigned char *drawn = calloc(g->nnodes ? g->nnodes : 1, 1);
     if (!drawn) abort();
     for (size_t k = 0; k < nc; k++) {
         const inv_cluster *c = &g->clusters[k];
-        double ox = CELL_W * (double)(k % COLS), oy = LEGEND_H + CELL_H * (double)(k / COLS);
-        size_t ndraw = c->nnodes < INV_SVG_NODES ? c->nnodes : INV_SVG_NODES;
+        double ox = CELL_W * (double)(k % COLS), oy = top + CELL_H * (double)(k / COLS);
+        size_t ndraw = select_nodes(g, k, sel, cnt), ni = 0;
+        for (size_t j = 0; j < ndraw; j++) ni += !g->nodes[sel[j]].is_case;
         char head[160], sub[160], tip[200];
         snprintf(head, sizeof head, "Cluster %zu", k + 1);
         snprintf(sub, sizeof sub, "%zu case%s, %zu indicator%s, %zu organisation%s", c->ncases,
@@ -487,20 +564,22 @@ int invest_svg(const inv_graph *g, size_t max_clusters, sp_buf *b)
         svg_text(&d, ox + 12, oy + 22, &(svg_text_opts){.bold = 1, .size = 13}, head);
         svg_text(&d, ox + 12, oy + 38, &(svg_text_opts){.size = 11, .fill = SVG_INK_MUTED}, sub);
         if (ndraw < c->nnodes) {
-            char more[64];
+            char more[96];
             snprintf(more, sizeof more, "%zu more nodes not drawn", c->nnodes - ndraw);
-            svg_text(&d, ox + 12, oy + CELL_H - 14, &(svg_text_opts){.fill = "#D55E00"}, more);
+            svg_text(&d, ox + 12, oy + CELL_H - 14,
+                     &(svg_text_opts){.fill = "#D55E00", .size = 11,
+                                      .tooltip = "the most connected indicators and their cases are drawn"},
+                     more);
         }
         double cx = ox + CELL_W / 2, cy = oy + 44 + (CELL_H - 58) / 2;
-        layout_cluster(g, c, ndraw, cx, cy, xy, drawn);
+        layout_cluster(g, k, sel, ndraw, cx, cy, xy, drawn, sum);
         for (size_t e = 0; e < g->nedges; e++) {
             size_t a = g->edges[e][0], v = g->edges[e][1];
             if (g->nodes[a].cluster != k || !drawn[a] || !drawn[v]) continue;
             svg_line(&d, xy[2 * a], xy[2 * a + 1], xy[2 * v], xy[2 * v + 1], "#9A9A9A", 1, "edge");
         }
-        size_t ni = c->nindicators;
         for (size_t j = 0; j < ndraw; j++) {
-            size_t v = c->nodes[j];
+            size_t v = sel[j];
             const inv_node *x = &g->nodes[v];
             char lab[SP_INV_TYPE_MAX + 16], sh[9], t2[256];
             if (x->is_case) {
@@ -522,6 +601,9 @@ int invest_svg(const inv_graph *g, size_t max_clusters, sp_buf *b)
         svg_group_close(&d);
     }
     free(xy);
+    free(sum);
+    free(sel);
+    free(cnt);
     free(drawn);
     return svg_end(&d);
 }

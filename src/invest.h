@@ -19,8 +19,8 @@
 #include "store.h"
 
 #define INV_TOKEN_LEN 17           /* "case-" + 12 hex */
-#define INV_MAX_NODES 2000         /* graph nodes kept (more: truncated) */
-#define INV_MAX_EDGES 5000
+#define INV_MAX_NODES 20000        /* graph nodes kept (more: truncated) */
+#define INV_MAX_EDGES 50000        /* links read and edges kept */
 #define INV_SVG_CLUSTERS 24        /* clusters drawn at most */
 #define INV_SVG_NODES 60           /* nodes drawn of one cluster at most */
 

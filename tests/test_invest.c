@@ -691,6 +691,53 @@ TEST(page_of_one_indicator)
     web_teardown(&w);
 }
 
+/* A cluster larger than the drawing's room: its most connected indicator
+ * and the cases around it are drawn, and the cell says how many are not. */
+TEST(svg_of_a_large_cluster)
+{
+    enum { NC = 70, NB = 15 };
+    sp_inv_link l[NC + NB];
+    memset(l, 0, sizeof l);
+    size_t n = 0;
+    for (int i = 0; i < NC; i++, n++) {   /* hub: h1:99..9 with every case */
+        snprintf(l[n].type, sizeof l[n].type, "phone");
+        snprintf(l[n].hash, sizeof l[n].hash, "h1:%064d", 9);
+        l[n].record_id = 1 + i;
+    }
+    for (int i = 0; i < NB; i++, n++) {   /* wallets of one case each */
+        snprintf(l[n].type, sizeof l[n].type, "crypto_wallet");
+        snprintf(l[n].hash, sizeof l[n].hash, "h1:%064d", 100 + i);
+        l[n].record_id = 1 + i;
+    }
+    for (size_t i = 0; i < n; i++) {
+        l[i].org_id = 1 + (l[i].record_id % 3);
+        l[i].org_name = l[i].org_id == 1 ? "One" : l[i].org_id == 2 ? "Two" : "Three";
+    }
+    /* the store's order: type, hash, record */
+    sp_inv_link sorted[NC + NB];
+    memcpy(sorted, l + NC, NB * sizeof *l);
+    memcpy(sorted + NB, l, NC * sizeof *l);
+    inv_graph g;
+    ASSERT_EQ(invest_graph_build(sorted, n, 0, KEY, &g), SP_OK);
+    ASSERT_EQ(g.nclusters, 1);
+    ASSERT_EQ(g.clusters[0].nnodes, NC + NB + 1);
+    sp_buf b;
+    sp_buf_init(&b, 1u << 20);
+    ASSERT_EQ(invest_svg(&g, 0, &b), SP_OK);
+    char h[80];
+    snprintf(h, sizeof h, "h1:%064d", 9);
+    ASSERT_CONTAINS(b.data, h);                          /* the hub indicator is drawn */
+    ASSERT_CONTAINS(b.data, "26 more nodes not drawn");  /* 86 nodes, 60 drawn */
+    size_t cases = 0, inds = 0;
+    for (const char *p = b.data; (p = strstr(p, "class=\"case\"")); p++) cases++;
+    for (const char *p = b.data; (p = strstr(p, "class=\"indicator\"")); p++) inds++;
+    ASSERT_EQ(inds, 12);
+    ASSERT_EQ(cases, 48);
+    sp_buf_free(&b);
+    invest_graph_free(&g);
+}
+
 TEST_LIST(shared_indicators_counted_per_org, one_indicator_own_cases_only, clusters_ranked,
           svg_well_formed_with_every_node_of_the_top_cluster, csv_and_ftm_exports,
-          validation_of_outside_names, pages_who_may_see_them, page_of_one_indicator)
+          svg_of_a_large_cluster, validation_of_outside_names, pages_who_may_see_them,
+          page_of_one_indicator)
