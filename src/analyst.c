@@ -73,6 +73,21 @@ static void hash_link(sp_buf *b, const char *type, const char *hash)
     sp_buf_adds(b, "</code></a>");
 }
 
+/* "a,b" as "a, b" (codes: no escaping needed beyond the usual) */
+static void roles_html(sp_buf *b, const char *roles)
+{
+    if (!roles) return;
+    for (const char *p = roles; *p;) {
+        size_t n = strcspn(p, ",");
+        sp_buf_add_html(b, p, n);
+        p += n;
+        if (*p == ',') {
+            sp_buf_adds(b, ", ");
+            p++;
+        }
+    }
+}
+
 static void years(sp_buf *b, int first, int last)
 {
     if (!first) sp_buf_adds(b, "&ndash;");
@@ -99,7 +114,7 @@ static void indicator_table(sp_buf *b, const sp_inv_indicator *v, size_t n)
             sp_buf_printf(b, ": %lld", x->orgs[j].cases);
         }
         sp_buf_adds(b, "</td><td>");
-        sp_buf_add_htmls(b, x->roles ? x->roles : "");
+        roles_html(b, x->roles);
         sp_buf_adds(b, "</td><td>");
         years(b, x->year_first, x->year_last);
         sp_buf_adds(b, "</td></tr>\n");
@@ -240,7 +255,8 @@ static int page_indicator(const portal_req *r, const char *rest, serve_reply *ou
     sp_buf_add_htmls(b, hash);
     sp_buf_printf(b, "</code>: %lld case%s in %zu organisation%s; roles ", x.cases,
                   x.cases == 1 ? "" : "s", x.norgs, x.norgs == 1 ? "" : "s");
-    sp_buf_add_htmls(b, x.roles ? x.roles : "not recorded");
+    if (x.roles) roles_html(b, x.roles);
+    else sp_buf_adds(b, "not recorded");
     sp_buf_adds(b, "; years ");
     years(b, x.year_first, x.year_last);
     sp_buf_adds(b, ".</p>\n<h2>Cases per organisation</h2>\n<table id=\"per-org\">\n<thead><tr>"
@@ -264,7 +280,7 @@ static int page_indicator(const portal_req *r, const char *rest, serve_reply *ou
             sp_buf_adds(b, "</td><td>");
             if (own[i].year) sp_buf_printf(b, "%d", own[i].year);
             sp_buf_adds(b, "</td><td>");
-            sp_buf_add_htmls(b, own[i].roles ? own[i].roles : "");
+            roles_html(b, own[i].roles);
             sp_buf_adds(b, "</td></tr>\n");
         }
         sp_buf_adds(b, "</tbody>\n</table>\n");

@@ -362,8 +362,10 @@ int store_inv_keys_fill(sp_store *s, store_inv_hash_cb cb, void *ud)
         rc = store_i_dberr(s, "reading indicators");
         goto done;
     }
-    if ((rc = store_i_prep(s, "INSERT OR REPLACE INTO indicator_key(record_id, seq, type, hash, valid)"
-                              " VALUES (?1, ?2, ?3, ?4, 1)", &ins)))
+    /* a row import already wrote keeps its valid flag and note */
+    if ((rc = store_i_prep(s, "INSERT INTO indicator_key(record_id, seq, type, hash, valid)"
+                              " VALUES (?1, ?2, ?3, ?4, 1) ON CONFLICT (record_id, seq)"
+                              " DO UPDATE SET hash = excluded.hash", &ins)))
         goto done;
     if ((rc = store_i_write_begin(s, &own))) goto done;
     began = 1;

@@ -656,6 +656,7 @@ TEST(page_of_one_indicator)
     ASSERT_EQ(out.status, 200);
     ASSERT_CONTAINS(out.body.data, "4 cases in 3 organisations");
     ASSERT_CONTAINS(out.body.data, "<td>Alpha</td><td>2</td>");
+    ASSERT_CONTAINS(out.body.data, "roles ransom_payment, scam_victim_payment;");
     ASSERT_CONTAINS(out.body.data, "B-1");
     assert_nothing_leaks(out.body.data, "B");
     sp_buf_free(&out.body);
