@@ -19,6 +19,12 @@ int link_decode_clk(const char *b64, uint64_t out[PPRL_WORDS], uint16_t *pc)
                           sodium_base64_VARIANT_ORIGINAL) != 0 ||
         len != PPRL_BITS / 8 || !end || *end)
         return -1;
+    /* only the one spelling: libsodium's decoder lets some bytes outside
+     * the alphabet and non-zero trailing bits through (found by
+     * fuzz_links), so the bytes must encode back to exactly the input */
+    char back[PPRL_BITS / 8 * 4 / 3 + 8];
+    sodium_bin2base64(back, sizeof back, raw, PPRL_BITS / 8, sodium_base64_VARIANT_ORIGINAL);
+    if (strcmp(back, b64) != 0) return -1;
     for (int w = 0; w < PPRL_WORDS; w++) {
         uint64_t v = 0;
         for (int k = 0; k < 8; k++) v |= (uint64_t)raw[w * 8 + k] << (8 * k);

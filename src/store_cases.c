@@ -209,6 +209,9 @@ static int case_replace_tx(sp_store *s, long long id, const sp_record *r)
         rc = move_id(s, sql.data, id, nid);
     }
     sp_buf_free(&sql);
+    /* the old record's person links went with it (ON DELETE CASCADE), and
+     * with them maybe the record a person was counted through */
+    if (!rc) rc = store_i_dup_recompute(s);
     return rc;
 }
 

@@ -225,6 +225,21 @@ TEST(link_decode_and_parse)
     clk[10] = '*';
     ASSERT_EQ(link_decode_clk(clk, w, &pc), -1);
     clk[10] = 'A';
+    /* a byte outside the alphabet, and set bits past the 1024 (libsodium
+     * alone lets both through: found by fuzz_links) */
+    char saved = clk[100];
+    clk[100] = (char)0xb7;
+    ASSERT_EQ(link_decode_clk(clk, w, &pc), -1);
+    clk[100] = saved;
+    ASSERT_EQ(link_decode_clk(clk, w, &pc), 0);
+    static const char alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    saved = clk[170];
+    ASSERT_EQ(clk[171], '=');
+    size_t ix = (size_t)(strchr(alpha, saved) - alpha);
+    ASSERT_EQ(ix % 4, 0);
+    clk[170] = alpha[ix + 1];
+    ASSERT_EQ(link_decode_clk(clk, w, &pc), -1);
+    clk[170] = saved;
     clk[171] = 'A';               /* "==" padding replaced: 129 bytes or bad */
     ASSERT_EQ(link_decode_clk(clk, w, &pc), -1);
     ASSERT_EQ(link_decode_block("0123456789abcdeg", &blk), -1);
@@ -437,6 +452,46 @@ TEST(link_three_orgs_one_person)
     teardown();
 }
 
+/* The case form's edit (store_case_replace) drops the edited record's
+ * links; when it was the record the person was counted through, the
+ * other two organisations' records stay one person (counted once). */
+TEST(link_case_replace_recomputes)
+{
+    setup();
+    hubf h;
+    hub_new(&h);
+    static const person C[] = {
+        { "c1", "Thi Huong", "Nguyen", "1995-04-12", "f", "female", "2024" },
+    };
+    import_rows(h.s, "Org A", A, 3, 0);
+    import_rows(h.s, "Org B", B, 2, 0);
+    import_rows(h.s, "Org C", C, 1, 0);
+    link_report rep;
+    run(h.s, 0, &rep);
+    ASSERT_EQ(rep.links, 3);
+    ASSERT_EQ(dups(h.s), 2);
+    ASSERT_EQ(counted(h.s), 4);
+    /* a1 is record 1, the one kept */
+    sp_record r;
+    record_init(&r, cb);
+    ASSERT_EQ(store_case_get(h.s, 1, &r, NULL), SP_OK);
+    long long g = gen(h.s);
+    ASSERT_EQ(store_case_replace(h.s, 1, &r), SP_OK);
+    record_free(&r);
+    ASSERT(gen(h.s) > g);
+    ASSERT_EQ(dups(h.s), 1);          /* b2 and c1 are still one person */
+    ASSERT_EQ(counted(h.s), 5);
+    sp_link_row *l = NULL;
+    size_t n = 0;
+    ASSERT_EQ(store_link_list(h.s, NULL, &l, &n), SP_OK);
+    ASSERT_EQ(n, 1);
+    ASSERT_STR_EQ(l[0].org_a_name, "Org B");
+    ASSERT_STR_EQ(l[0].org_b_name, "Org C");
+    store_link_list_free(l, n);
+    hub_done(&h);
+    teardown();
+}
+
 /* Every stats table as JSON, one string per table. */
 static char *all_stats(sp_store *s)
 {
@@ -506,4 +561,5 @@ TEST(link_stats_equal_cube) { stats_equal(1); }
 
 TEST_LIST(link_decode_and_parse, link_proposes_and_counts_once, link_decisions_survive_rerun,
           link_dup_follows_withdrawal_and_replace, link_three_orgs_one_person,
+          link_case_replace_recomputes,
           link_stats_equal_sql, link_stats_equal_cube)
