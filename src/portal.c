@@ -664,6 +664,10 @@ static int portal_page(portal *pt, serve_ctx *ctx, const portal_who *w, serve_re
         sp_buf_adds(b, "<p><a href=\"/analyst\" id=\"analyst-link\">Investigations</a>: "
                        "indicators shared across organisations, the network of cases, "
                        "exports.</p>\n");
+    if (auth_can(&w->p, AUTH_VIEW_LINKS, 0))
+        sp_buf_adds(b, "<p><a href=\"/analyst/links\" id=\"links-link\">Person links</a>: "
+                       "the same person reported by several organisations, counted once; "
+                       "confirm or reject.</p>\n");
     if (auth_can(&w->p, AUTH_MANAGE_USERS, 0))
         sp_buf_adds(b, "<p><a href=\"/admin\" id=\"admin-link\">Administration</a>: the audit "
                        "log, organisations and users.</p>\n");

@@ -229,8 +229,12 @@ st, hd, body = req("GET", "/analyst/links")
 if st != 303 or dict((k.lower(), v) for k, v in hd).get("location") != "/login":
     fail("anonymous /analyst/links: %d" % st)
 
+st, hd, body = req("GET", "/portal", {"Cookie": ckb})
+if 'id="links-link"' in body: fail("B's contributor is offered the links page")
 # the analyst: links with organisations and scores, no case content
 ck, csrf = login("an@hub.example")
+st, hd, body = req("GET", "/portal", {"Cookie": ck})
+if 'href="/analyst/links" id="links-link"' not in body: fail("no way to the links page from /portal")
 st, hd, body = req("GET", "/analyst/links", {"Cookie": ck})
 if st != 200: fail("analyst /analyst/links: %d" % st)
 if "Alpha Aid" not in body or "Beta Shelter" not in body: fail("the links page lacks the organisations")
