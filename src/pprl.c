@@ -355,7 +355,33 @@ static uint64_t sweep_avx2(const uint64_t *q, const uint64_t *base, size_t n)
 }
 
 /* AVX-512 VPOPCNTDQ: an encoding is two 512-bit registers. */
-#define AVX512_TARGET __attribute__((target("avx512f,avx512vpopcntdq")))
+#define AVX512_TARGET __attribute__((target("avx2,avx512f,avx512dq,avx512vpopcntdq")))
+
+/* Eight candidates at a time: each candidate's 16 popcounts fold into one
+ * vector of 8 lanes; eight such vectors are summed across in one
+ * transpose-and-add tree (12 shuffles for 8 candidates instead of a
+ * horizontal reduction each), then the threshold is tested per lane with
+ * a table of the least common count each popcount sum needs, computed with
+ * the same float expression as HIT, so every kernel agrees exactly. */
+AVX512_TARGET
+static inline __m512i andpop8_avx512(__m512i q0, __m512i q1, const uint64_t *b)
+{
+    __m512i x = _mm512_and_si512(q0, _mm512_loadu_si512((const void *)b));
+    __m512i y = _mm512_and_si512(q1, _mm512_loadu_si512((const void *)(b + 8)));
+    return _mm512_add_epi64(_mm512_popcnt_epi64(x), _mm512_popcnt_epi64(y));
+}
+
+AVX512_TARGET
+static inline __m512i pairsum_avx512(__m512i a, __m512i b)
+{
+    return _mm512_add_epi64(_mm512_unpacklo_epi64(a, b), _mm512_unpackhi_epi64(a, b));
+}
+
+AVX512_TARGET
+static inline __m512i lanesum_avx512(__m512i a, __m512i b)
+{
+    return _mm512_add_epi64(_mm512_shuffle_i64x2(a, b, 0x88), _mm512_shuffle_i64x2(a, b, 0xDD));
+}
 
 AVX512_TARGET
 static size_t dice_many_avx512(const uint64_t *q, unsigned qpc, const uint64_t *base,
@@ -364,13 +390,35 @@ static size_t dice_many_avx512(const uint64_t *q, unsigned qpc, const uint64_t *
 {
     __m512i q0 = _mm512_loadu_si512((const void *)q);
     __m512i q1 = _mm512_loadu_si512((const void *)(q + 8));
-    size_t hits = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t hits = 0, i = 0;
+    for (; qpc != 0 && i + 8 <= n; i += 8) {
         const uint64_t *b = base + i * PPRL_WORDS;
-        __m512i x = _mm512_and_si512(q0, _mm512_loadu_si512((const void *)b));
-        __m512i y = _mm512_and_si512(q1, _mm512_loadu_si512((const void *)(b + 8)));
-        __m512i p = _mm512_add_epi64(_mm512_popcnt_epi64(x), _mm512_popcnt_epi64(y));
-        unsigned c = (unsigned)_mm512_reduce_add_epi64(p);
+        __m512i v0 = andpop8_avx512(q0, q1, b);
+        __m512i v1 = andpop8_avx512(q0, q1, b + 1 * PPRL_WORDS);
+        __m512i v2 = andpop8_avx512(q0, q1, b + 2 * PPRL_WORDS);
+        __m512i v3 = andpop8_avx512(q0, q1, b + 3 * PPRL_WORDS);
+        __m512i v4 = andpop8_avx512(q0, q1, b + 4 * PPRL_WORDS);
+        __m512i v5 = andpop8_avx512(q0, q1, b + 5 * PPRL_WORDS);
+        __m512i v6 = andpop8_avx512(q0, q1, b + 6 * PPRL_WORDS);
+        __m512i v7 = andpop8_avx512(q0, q1, b + 7 * PPRL_WORDS);
+        __m512i c = lanesum_avx512(lanesum_avx512(pairsum_avx512(v0, v1), pairsum_avx512(v2, v3)),
+                                   lanesum_avx512(pairsum_avx512(v4, v5), pairsum_avx512(v6, v7)));
+        /* lanes of c: candidates i .. i+7 in order. The test is HIT's, in
+         * the same float arithmetic: 2c >= t(qpc + pc) */
+        __m256 cf = _mm256_mul_ps(_mm512_cvtepi64_ps(c), _mm256_set1_ps(2.0f));
+        __m256i s32 = _mm256_add_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(pc + i))),
+                                       _mm256_set1_epi32((int)qpc));
+        __m256 rhs = _mm256_mul_ps(_mm256_cvtepi32_ps(s32), _mm256_set1_ps(t));
+        unsigned m = (unsigned)_mm256_movemask_ps(_mm256_cmp_ps(cf, rhs, _CMP_GE_OQ));
+        if (m) {
+            uint64_t cs[8];
+            _mm512_storeu_si512((void *)cs, c);
+            for (int k = 0; k < 8; k++)
+                if (m >> k & 1) RECORD_HIT(i + k, cs[k], qpc, pc[i + k]);
+        }
+    }
+    for (; i < n; i++) {
+        unsigned c = (unsigned)_mm512_reduce_add_epi64(andpop8_avx512(q0, q1, base + i * PPRL_WORDS));
         if (HIT(c, qpc, pc[i], t)) RECORD_HIT(i, c, qpc, pc[i]);
     }
     return hits;
@@ -405,7 +453,8 @@ int pprl_kernel_available(pprl_kernel k)
     case PPRL_KERNEL_POPCNT: return __builtin_cpu_supports("popcnt") != 0;
     case PPRL_KERNEL_AVX2: return __builtin_cpu_supports("avx2") != 0;
     case PPRL_KERNEL_AVX512:
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vpopcntdq");
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+               __builtin_cpu_supports("avx512vpopcntdq");
     }
     return 0;
 }

@@ -201,6 +201,21 @@ TEST(pprl_kernels_agree)
         ASSERT_EQ(h1, h0);
         ASSERT(memcmp(i0, i1, h0 * sizeof *i0) == 0);
         ASSERT(memcmp(s0, s1, h0 * sizeof *s0) == 0);
+        /* every threshold from 0 to 1 in steps of 1/128: the same hits as
+         * the portable kernel (the vector test must be HIT's float test) */
+        for (int ti = 0; ti <= 128; ti++) {
+            float t = (float)ti / 128.0f;
+            size_t hv = pprl_dice_many(q, qpc, base, pc, N, t, i1, s1, N);
+            pprl_set_kernel(PPRL_KERNEL_PORTABLE);
+            size_t hs = pprl_dice_many(q, qpc, base, pc, N, t, i0, s0, N);
+            ASSERT_EQ(pprl_set_kernel(ks[k]), SP_OK);
+            if (hv != hs || memcmp(i0, i1, hs * sizeof *i0) != 0)
+                TFAIL("kernel %s threshold %g: %zu hits, portable %zu", pprl_kernel_name(ks[k]),
+                      (double)t, hv, hs);
+        }
+        pprl_set_kernel(PPRL_KERNEL_PORTABLE);    /* i0, s0 back to the 0.6 hits */
+        ASSERT_EQ(pprl_dice_many(q, qpc, base, pc, N, 0.6f, i0, s0, N), h0);
+        ASSERT_EQ(pprl_set_kernel(ks[k]), SP_OK);
         /* odd lengths and offsets (unaligned starts) */
         ASSERT_EQ(pprl_sweep(q, base + 7 * PPRL_WORDS, 13),
                   (pprl_set_kernel(PPRL_KERNEL_PORTABLE), pprl_sweep(q, base + 7 * PPRL_WORDS, 13)));
