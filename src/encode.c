@@ -173,9 +173,16 @@ int encode_is_clk(const char *s, size_t n)
     size_t len = 0;
     const char *end = NULL;
     if (n != ENCODE_CLK_CHARS) return 0;
-    return sodium_base642bin(raw, sizeof raw, s, n, NULL, &len, &end,
-                             sodium_base64_VARIANT_ORIGINAL) == 0 &&
-           len == PPRL_BITS / 8 && end == s + n;
+    if (sodium_base642bin(raw, sizeof raw, s, n, NULL, &len, &end,
+                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
+        len != PPRL_BITS / 8 || end != s + n)
+        return 0;
+    /* only the one spelling the linker reads (link_decode_clk):
+     * libsodium's decoder lets non-zero trailing bits through, so the
+     * bytes must encode back to exactly the input */
+    char back[ENCODE_CLK_CHARS + 8];
+    sodium_bin2base64(back, sizeof back, raw, PPRL_BITS / 8, sodium_base64_VARIANT_ORIGINAL);
+    return memcmp(back, s, n) == 0;
 }
 
 int encode_is_block(const char *s, size_t n)
@@ -554,6 +561,9 @@ static size_t encode_row(enc_ctx *c, const sp_row *row, sp_buf *out, int person_
             if (pe.n == 0)
                 sp_err_add(c->err, c->name, row->row, NULL, NULL, 0, "person",
                            "the person could not be encoded");
+        } else if (pc == 0) {
+            /* no name to encode (a birth date alone): nothing a link could
+             * rest on, so no encoding, rather than an empty one */
         } else {
             uint8_t raw[PPRL_BITS / 8];
             for (int w = 0; w < PPRL_WORDS; w++)
