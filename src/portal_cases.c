@@ -380,6 +380,17 @@ static int edit_case(const portal_req *r, serve_reply *out, long long id, int po
         conflict = 1;
         rc = SP_OK;
     }
+    /* the form has no inputs for the fields spotlight encode made
+     * (person_clk, ..): they stay as stored, or the person would drop out
+     * of linking with every edit */
+    const sp_codebook *cb = r->ctx->cb;
+    for (size_t f = 0; f < cb->nfields && !rc && !conflict; f++) {
+        const cb_cell *c = cb->fields[f].encoded ? record_get(&cur, (int)f) : NULL;
+        if (!c || !c->text || record_get(&rec, (int)f)) continue;
+        cb_cell copy = *c;
+        copy.text = sp_arena_strdup(&rec.arena, c->text);
+        rc = record_add(&rec, (int)f, &copy);
+    }
     record_free(&cur);
     if (!rc && !conflict) rc = store_case_replace(s, id, &rec);
     /* the old match keys went with the old cells */

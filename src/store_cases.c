@@ -191,6 +191,26 @@ static int case_replace_tx(sp_store *s, long long id, const sp_record *r)
     sqlite3_finalize(st);
     if (rc) return rc;
     if ((rc = store_record_add(s, sub, org, r, synthetic, &nid))) return rc;
+    /* the record's person links, with the analyst's decisions, are kept
+     * aside while the old row goes (ON DELETE CASCADE) and put back on the
+     * same id: an edit of the case does not change who the person is */
+    if ((rc = store_i_exec(s, "CREATE TEMP TABLE IF NOT EXISTS keep_link("
+                              " a INTEGER, b INTEGER, score REAL, status TEXT,"
+                              " decided_by TEXT, decided_at TEXT)")) ||
+        (rc = store_i_exec(s, "DELETE FROM temp.keep_link")))
+        return rc;
+    int has_clk = 0;
+    for (size_t i = 0; i < cb->nfields; i++)
+        if (strcmp(cb->fields[i].name, "person_clk") == 0) has_clk = 1;
+    /* only while the encoding is the same: another encoding is another
+     * person, whose links a new linking run finds */
+    if (has_clk &&
+        (rc = move_id(s, "INSERT INTO temp.keep_link SELECT a, b, score, status, decided_by,"
+                         " decided_at FROM person_link WHERE (a = ?1 OR b = ?1)"
+                         " AND (SELECT person_clk FROM record WHERE id = ?1)"
+                         " IS (SELECT person_clk FROM record WHERE id = ?2)",
+                      id, nid)))
+        return rc;
     if ((rc = store_i_prep(s, "DELETE FROM record WHERE id = ?1", &st))) return rc;
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) != SQLITE_DONE) rc = store_i_dberr(s, "deleting the old record");
@@ -209,8 +229,11 @@ static int case_replace_tx(sp_store *s, long long id, const sp_record *r)
         rc = move_id(s, sql.data, id, nid);
     }
     sp_buf_free(&sql);
-    /* the old record's person links went with it (ON DELETE CASCADE), and
-     * with them maybe the record a person was counted through */
+    if (!rc)
+        rc = store_i_exec(s, "INSERT INTO person_link(a, b, score, status, decided_by, decided_at)"
+                             " SELECT a, b, score, status, decided_by, decided_at FROM temp.keep_link;"
+                             "DELETE FROM temp.keep_link");
+    /* which record a person is counted through may have changed */
     if (!rc) rc = store_i_dup_recompute(s);
     return rc;
 }

@@ -471,7 +471,18 @@ TEST(link_case_replace_recomputes)
     ASSERT_EQ(rep.links, 3);
     ASSERT_EQ(dups(h.s), 2);
     ASSERT_EQ(counted(h.s), 4);
-    /* a1 is record 1, the one kept */
+    /* a1 is record 1, the one kept. An edit that keeps the encoding (the
+     * case form's) keeps the links and the analyst's decisions */
+    sp_link_row *l = NULL;
+    size_t n = 0;
+    ASSERT_EQ(store_link_list(h.s, NULL, &l, &n), SP_OK);
+    ASSERT_EQ(n, 3);
+    long long la = 0, lb = 0;
+    for (size_t i = 0; i < n; i++)
+        if (l[i].a == 1) { la = l[i].a; lb = l[i].b; }
+    store_link_list_free(l, n);
+    ASSERT_EQ(la, 1);
+    ASSERT_EQ(store_link_decide(h.s, la, lb, "confirmed", "analyst", NULL), SP_OK);
     sp_record r;
     record_init(&r, cb);
     ASSERT_EQ(store_case_get(h.s, 1, &r, NULL), SP_OK);
@@ -479,10 +490,27 @@ TEST(link_case_replace_recomputes)
     ASSERT_EQ(store_case_replace(h.s, 1, &r), SP_OK);
     record_free(&r);
     ASSERT(gen(h.s) > g);
+    ASSERT_EQ(dups(h.s), 2);
+    ASSERT_EQ(counted(h.s), 4);
+    ASSERT_EQ(store_link_list(h.s, "confirmed", &l, &n), SP_OK);
+    ASSERT_EQ(n, 1);
+    ASSERT_EQ(l[0].a, la);
+    ASSERT_EQ(l[0].b, lb);
+    store_link_list_free(l, n);
+    ASSERT_EQ(store_link_list(h.s, NULL, &l, &n), SP_OK);
+    ASSERT_EQ(n, 3);
+    store_link_list_free(l, n);
+    /* record 1 given another person's cells (a2's, record 2, another
+     * encoding): its links go, and with them the record the person was
+     * counted through */
+    record_init(&r, cb);
+    ASSERT_EQ(store_case_get(h.s, 2, &r, NULL), SP_OK);
+    g = gen(h.s);
+    ASSERT_EQ(store_case_replace(h.s, 1, &r), SP_OK);
+    record_free(&r);
+    ASSERT(gen(h.s) > g);
     ASSERT_EQ(dups(h.s), 1);          /* b2 and c1 are still one person */
     ASSERT_EQ(counted(h.s), 5);
-    sp_link_row *l = NULL;
-    size_t n = 0;
     ASSERT_EQ(store_link_list(h.s, NULL, &l, &n), SP_OK);
     ASSERT_EQ(n, 1);
     ASSERT_STR_EQ(l[0].org_a_name, "Org B");

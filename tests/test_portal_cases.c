@@ -586,6 +586,15 @@ TEST(edit_own_record_in_place)
     long long id = record_id(ck, "ED-1"), before = meta_records(), gen = meta_generation();
     ASSERT_TRUE(id > 0);
     snprintf(path, sizeof path, "/portal/records/%lld/edit", id);
+    /* fields spotlight encode made (person_clk, person_block) have no input
+     * in the form: an edit must keep them as stored */
+    static const char clk[] = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                              "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+                              "AAAAAAAAAAAAAAAAAAAAAAAAB/8=";
+    char sql[1024], got[256];
+    snprintf(sql, sizeof sql, "sqlite3 %s \"UPDATE record SET person_clk = '%s',"
+             " person_block = '00000000000007c6' WHERE id = %lld\"", db, clk, id);
+    ASSERT_EQ(system(sql), 0);
     /* a mistake in the edit: 422, the record unchanged */
     snprintf(body, sizeof body, "csrf=%s&case_ref=ED-1&year_identified=1890", csrf);
     post_form(ck, path, body, &r);
@@ -621,6 +630,16 @@ TEST(edit_own_record_in_place)
     resp_free(&r);
     ASSERT_EQ(audit_lines("case_edit"), 1);
     ASSERT_EQ(ident_rows(), 1);      /* the old key went, the new one came */
+    snprintf(sql, sizeof sql, "sqlite3 %s \"SELECT person_clk || ',' || person_block FROM record"
+             " WHERE id = %lld\"", db, id);
+    FILE *q = popen(sql, "r");
+    ASSERT_NOT_NULL(q);
+    got[0] = '\0';
+    ASSERT_NOT_NULL(fgets(got, sizeof got, q));
+    pclose(q);
+    char want[256];
+    snprintf(want, sizeof want, "%s,00000000000007c6\n", clk);
+    ASSERT_STR_EQ(got, want);
     /* the store's view: the export holds the new values once */
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "%s --db %s export --format csv --include-sensitive 2>/dev/null | grep 'ED-1' | grep -c 'female'",
