@@ -1,4 +1,5 @@
-/* store.c -- see store.h and docs/store.md. With store_*.c (store_int.h), the only code that speaks SQL.
+/* store.c -- see store.h and docs/store.md. With store_*.c (which share
+ * store_int.h), the only code that speaks SQL.
  *
  * Every identifier that goes into SQL text is either a literal here or a
  * codebook name checked against [a-z][a-z0-9_]* (ident_ok); every value is
