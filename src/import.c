@@ -689,7 +689,12 @@ int import_buffer(sp_store *s, const sp_codebook *cb, const void *data, size_t l
             }
             res->org_created = 1;
         }
-        if (store_submission_add(s, org_id, name, sha.hex, o->synthetic, &sub_id)) {
+        /* the file's own name, not the path it had on the importing
+         * machine (a home directory names a person; the organisation sees
+         * this in its portal) */
+        const char *base = name ? strrchr(name, '/') : NULL;
+        base = base && base[1] ? base + 1 : name;
+        if (store_submission_add(s, org_id, base, sha.hex, o->synthetic, &sub_id)) {
             rc = SP_EDB;
             sp_err_add(err, name, 0, NULL, NULL, 0, "store", "cannot add the submission: %s",
                        store_errmsg(s));

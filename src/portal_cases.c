@@ -171,6 +171,11 @@ static const char *cell_text(const sp_record *rec, const char *field)
 {
     const cb_field *f = codebook_field(rec->cb, field);
     const cb_cell *c = f && f->type != CB_GROUP ? record_get(rec, f->index) : NULL;
+    if (c && c->text && f->type == CB_AGE && c->lo == c->hi) {
+        static _Thread_local char age[16];       /* an exact age reads "27", not "27-27" */
+        snprintf(age, sizeof age, "%d", c->lo);
+        return age;
+    }
     return c && c->text ? c->text : "";
 }
 

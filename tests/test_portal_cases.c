@@ -625,7 +625,7 @@ TEST(edit_own_record_in_place)
     resp_free(&r);
     http("GET", "/portal/records", ck, NULL, 0, &r);
     char row[128];
-    snprintf(row, sizeof row, "<td>ED-1</td><td>2023</td><td>female</td><td>30-30</td><td>VN</td>");
+    snprintf(row, sizeof row, "<td>ED-1</td><td>2023</td><td>female</td><td>30</td><td>VN</td>");
     ASSERT_CONTAINS(r.body, row);
     resp_free(&r);
     ASSERT_EQ(audit_lines("case_edit"), 1);

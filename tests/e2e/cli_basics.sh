@@ -46,4 +46,10 @@ expect_exit 2 sp --db "$T/hub.db" config set colour blue
 expect_exit 2 sp demo a b c d e f g;                    contains "$T/err" "too many arguments"
 expect_exit 2 sp --db "$T/hub.db" audit list a b c d e f g h i j
 expect_exit 2 sp --db "$T/hub.db" backup a b c d
+# a submission keeps the file's own name, not the importing machine's path
+mkdir -p "$T/home/ana.surname"
+printf 'case_ref,year_identified,gender\nP-1,2024,female\n' > "$T/home/ana.surname/cases.csv"
+expect_exit 0 sp --db "$T/hub.db" import --org PathOrg "$T/home/ana.surname/cases.csv"
+expect_exit 0 sp --db "$T/hub.db" submissions --org PathOrg; contains "$T/out" "cases.csv"
+if grep -q "ana.surname" "$T/out"; then fail "the submission keeps the importer's path"; fi
 echo "cli basics ok"
