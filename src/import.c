@@ -692,8 +692,9 @@ int import_buffer(sp_store *s, const sp_codebook *cb, const void *data, size_t l
         /* the file's own name, not the path it had on the importing
          * machine (a home directory names a person; the organisation sees
          * this in its portal) */
-        const char *base = name ? strrchr(name, '/') : NULL;
-        base = base && base[1] ? base + 1 : name;
+        const char *base = name;
+        for (const char *q = name; q && *q; q++)       /* '/' and a Windows browser's '\\' */
+            if ((*q == '/' || *q == '\\') && q[1]) base = q + 1;
         if (store_submission_add(s, org_id, base, sha.hex, o->synthetic, &sub_id)) {
             rc = SP_EDB;
             sp_err_add(err, name, 0, NULL, NULL, 0, "store", "cannot add the submission: %s",
