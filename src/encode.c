@@ -597,7 +597,13 @@ static size_t encode_row(enc_ctx *c, const sp_row *row, sp_buf *out, int person_
         if (!first) sp_buf_addc(out, ',');
         first = 0;
         if (repl[i]) sp_buf_adds(out, repl[i]);
-        else if (i < row->ncells) csv_cell(out, row->cell[i], row->len[i]);
+        else if (i < row->ncells) {
+            /* a cell of spaces alone is empty to import (sp_trim): written
+             * empty, so a row of nothing else is skipped below, as import
+             * skips it, and encoding the output again changes nothing */
+            const char *t = row->cell[i];
+            if (sp_trim(&t, row->len[i]) > 0) csv_cell(out, row->cell[i], row->len[i]);
+        }
     }
     if (person_cols) {
         if (!first) sp_buf_addc(out, ',');
