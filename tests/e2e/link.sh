@@ -1,8 +1,9 @@
 # Linking the same victim across organisations, end to end: two
 # organisations encode their overlapping cases at home (spotlight encode
 # when the binary has it, else tests/e2e/link_gen.c over the project's own
-# person_encode; never a hard-coded encoding), both import; spotlight link
-# finds the two shared people; every stats table then equals that of a hub
+# person_encode; never a hard-coded encoding), both import; the hub finds
+# the ransom wallet both reported (hashed at each partner) and spotlight
+# link the two shared people; every stats table then equals that of a hub
 # where B never sent them; a rejection counts them apart again; the
 # dashboard and /api/v1/meta say how many were merged ("<k" under k); the
 # analyst sees links (names of organisations, scores), never a record's
@@ -15,23 +16,25 @@ H2="$T/never.db"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 
 # ---- the partners' files (clear: they never reach the hub)
-HDR="case_ref,year_identified,gender,nationality,given_name,family_name,birth_date,sex"
+HDR="case_ref,year_identified,gender,nationality,given_name,family_name,birth_date,sex,indicators_1_type,indicators_1_value,indicators_1_chain,indicators_1_role"
+# the USDT (TRON) wallet both organisations were told to pay a ransom to
+WALLET=TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t
 {
   echo "$HDR"
-  echo "AQ-001,2023,female,VN,Thi Huong,Nguyen,1995-04-12,f"
-  echo "AQ-002,2023,male,LA,Somchai,Phommavong,1988-11-02,m"
-  echo "AQ-003,2024,female,KH,Sokha,Chea,2001-07-30,f"
-  echo "AQ-004,2024,male,MM,Aung Aung,Win,1990-02-14,m"
-  echo "AQ-005,2023,male,VN,Van Minh,Tran,1993-06-21,m"
-  echo "AQ-006,2024,female,ID,Siti,Rahayu,1997-12-01,f"
+  echo "AQ-001,2023,female,VN,Thi Huong,Nguyen,1995-04-12,f,crypto_wallet,$WALLET,tron,ransom_payment"
+  echo "AQ-002,2023,male,LA,Somchai,Phommavong,1988-11-02,m,,,,"
+  echo "AQ-003,2024,female,KH,Sokha,Chea,2001-07-30,f,,,,"
+  echo "AQ-004,2024,male,MM,Aung Aung,Win,1990-02-14,m,,,,"
+  echo "AQ-005,2023,male,VN,Van Minh,Tran,1993-06-21,m,,,,"
+  echo "AQ-006,2024,female,ID,Siti,Rahayu,1997-12-01,f,,,,"
 } >"$T/a_clear.csv"
-B_ONLY="BZ-101,2024,male,MM,Kyaw Zin,Htet,1992-01-15,m
-BZ-102,2024,female,PH,Maria,Santos,1994-09-09,f
-BZ-103,2023,male,KH,Dara,Sok,1999-03-03,m
-BZ-104,2024,female,LA,Noy,Keomany,2000-05-05,f"
+B_ONLY="BZ-101,2024,male,MM,Kyaw Zin,Htet,1992-01-15,m,,,,
+BZ-102,2024,female,PH,Maria,Santos,1994-09-09,f,,,,
+BZ-103,2023,male,KH,Dara,Sok,1999-03-03,m,,,,
+BZ-104,2024,female,LA,Noy,Keomany,2000-05-05,f,,,,"
 # the same two people as AQ-001 and AQ-004: another spelling, a typo
-B_SHARED="BZ-105,2024,female,VN,Thi Houng,Nguyen,1995-04-12,f
-BZ-106,2024,male,MM,Aung Aung,Win,1990-02-14,m"
+B_SHARED="BZ-105,2024,female,VN,Thi Houng,Nguyen,1995-04-12,f,wallet,$WALLET,TRC-20,ransom_payment
+BZ-106,2024,male,MM,Aung Aung,Win,1990-02-14,m,,,,"
 printf '%s\n%s\n%s\n' "$HDR" "$B_ONLY" "$B_SHARED" >"$T/b_clear.csv"
 printf '%s\n%s\n' "$HDR" "$B_ONLY" >"$T/b_only_clear.csv"
 
@@ -55,7 +58,7 @@ encode "$T/b_clear.csv" "$T/b.csv"
 encode "$T/b_only_clear.csv" "$T/b_only.csv"
 for f in a b b_only; do
   contains "$T/$f.csv" "person_clk"
-  if grep -q "Nguyen\|Aung\|1995-04-12\|given_name" "$T/$f.csv"; then fail "$f.csv carries a clear value"; fi
+  if grep -q "Nguyen\|Aung\|1995-04-12\|given_name\|$WALLET" "$T/$f.csv"; then fail "$f.csv carries a clear value"; fi
 done
 
 # ---- two hubs: H with both files, H2 where B never sent the shared two
@@ -64,6 +67,14 @@ expect_exit 0 sp --db "$H" import --quiet --org "Alpha Aid" "$T/a.csv"
 expect_exit 0 sp --db "$H" import --quiet --org "Beta Shelter" "$T/b.csv"
 expect_exit 0 sp --db "$H2" import --quiet --org "Alpha Aid" "$T/a.csv"
 expect_exit 0 sp --db "$H2" import --quiet --org "Beta Shelter" "$T/b_only.csv"
+
+# ---- the hub finds the shared wallet from two encoded files (the same
+# keyed hash, though B wrote "wallet" and "TRC-20"), counted per organisation
+expect_exit 0 sp --db "$H" investigate indicators
+contains "$T/out" "crypto_wallet"
+contains "$T/out" "Alpha Aid: 1, Beta Shelter: 1"
+[ "$(grep -c '^[0-9]' "$T/out")" -eq 1 ] || fail "not exactly one shared indicator"
+if grep -q "$WALLET\|AQ-\|BZ-" "$T/out"; then fail "investigate shows a clear value or a case reference"; fi
 
 TABLES=$("$SPOTLIGHT" --db "$H" stats 2>&1 | sed -n 's/^tables: *//p')
 [ -n "$TABLES" ] || fail "no table names from spotlight stats"
