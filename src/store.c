@@ -2902,19 +2902,11 @@ int store_audit_insert(sp_store *s, const sp_audit_row *r)
     return rc;
 }
 
-int store_audit_scan(sp_store *s, const sp_audit_query *q, store_audit_cb cb, void *ud)
+/* Steps an audit SELECT (seq, at, actor, org_id, action, target, remote,
+ * detail, prev_hash, hash), calling cb per row; finalizes st. */
+int store_i_audit_rows(sp_store *s, sqlite3_stmt *st, store_audit_cb cb, void *ud)
 {
-    sqlite3_stmt *st = NULL;
-    char sql[512];
-    snprintf(sql, sizeof sql,
-             "SELECT seq, at, actor, org_id, action, target, remote, detail, prev_hash, hash"
-             " FROM audit WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR action = ?2)"
-             " ORDER BY seq %s LIMIT ?3", q && q->newest_first ? "DESC" : "ASC");
-    int rc = prep(s, sql, &st);
-    if (rc) return rc;
-    bind_text_or_null(st, 1, q ? q->since : NULL);
-    bind_text_or_null(st, 2, q ? q->action : NULL);
-    sqlite3_bind_int64(st, 3, q && q->limit > 0 ? q->limit : -1);
+    int rc = 0;
     int r;
     while ((r = sqlite3_step(st)) == SQLITE_ROW) {
         sp_audit_row row;
@@ -2940,6 +2932,22 @@ int store_audit_scan(sp_store *s, const sp_audit_query *q, store_audit_cb cb, vo
     if (rc == 0 && r != SQLITE_DONE) rc = dberr(s, "reading the audit log");
     sqlite3_finalize(st);
     return rc;
+}
+
+int store_audit_scan(sp_store *s, const sp_audit_query *q, store_audit_cb cb, void *ud)
+{
+    sqlite3_stmt *st = NULL;
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "SELECT seq, at, actor, org_id, action, target, remote, detail, prev_hash, hash"
+             " FROM audit WHERE (?1 IS NULL OR at >= ?1) AND (?2 IS NULL OR action = ?2)"
+             " ORDER BY seq %s LIMIT ?3", q && q->newest_first ? "DESC" : "ASC");
+    int rc = prep(s, sql, &st);
+    if (rc) return rc;
+    bind_text_or_null(st, 1, q ? q->since : NULL);
+    bind_text_or_null(st, 2, q ? q->action : NULL);
+    sqlite3_bind_int64(st, 3, q && q->limit > 0 ? q->limit : -1);
+    return store_i_audit_rows(s, st, cb, ud);
 }
 
 /* fsyncs a file, or the directory holding it (dir = 1). */

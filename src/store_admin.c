@@ -32,29 +32,5 @@ int store_audit_page(sp_store *s, const sp_audit_page *q, store_audit_cb cb, voi
     /* a plain range on the key, so a deep page seeks instead of skipping */
     sqlite3_bind_int64(st, 5, q->before > 0 ? q->before : INT64_MAX);
     sqlite3_bind_int64(st, 6, q->limit > 0 ? q->limit : -1);
-    int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        sp_audit_row row;
-        memset(&row, 0, sizeof row);
-        row.seq = sqlite3_column_int64(st, 0);
-        row.at = (const char *)sqlite3_column_text(st, 1);
-        row.actor = (const char *)sqlite3_column_text(st, 2);
-        row.org_id = sqlite3_column_int64(st, 3);
-        row.action = (const char *)sqlite3_column_text(st, 4);
-        row.target = (const char *)sqlite3_column_text(st, 5);
-        row.remote = (const char *)sqlite3_column_text(st, 6);
-        row.detail = (const char *)sqlite3_column_text(st, 7);
-        for (int k = 0; k < 2; k++) {
-            const void *h = sqlite3_column_blob(st, 8 + k);
-            int n = sqlite3_column_bytes(st, 8 + k);
-            unsigned char *dst = k ? row.hash : row.prev_hash;
-            if (h && n > 0) memcpy(dst, h, n < STORE_HASH_LEN ? (size_t)n : STORE_HASH_LEN);
-            if (k) row.hash_len = n;
-            else row.prev_len = n;
-        }
-        if ((rc = cb(&row, ud)) != 0) break;
-    }
-    if (rc == 0 && r != SQLITE_DONE) rc = store_i_dberr(s, "reading the audit log");
-    sqlite3_finalize(st);
-    return rc;
+    return store_i_audit_rows(s, st, cb, ud);
 }

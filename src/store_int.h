@@ -73,4 +73,9 @@ int store_i_col_names(const cb_field *f, char names[2][IDENT_MAX + 8]);
 int store_i_cell_from_col(sp_record *r, sqlite3_stmt *st, int i, const cb_field *f, cb_cell *c);
 void store_i_cell_from_text(sp_record *r, const cb_field *f, const char *t, size_t n, cb_cell *c);
 
+/* Steps an audit SELECT of the columns seq, at, actor, org_id, action,
+ * target, remote, detail, prev_hash, hash, calling cb per row (a non-zero
+ * return stops and is returned); finalizes st. */
+int store_i_audit_rows(sp_store *s, sqlite3_stmt *st, store_audit_cb cb, void *ud);
+
 #endif
