@@ -690,12 +690,7 @@ int encode_buffer(const uint8_t key[ENCODE_KEY_BYTES], const sp_codebook *cb,
         rc = reader_next(rd, &row, err);
         if (rc == SP_EOF) { rc = SP_OK; break; }
         if (rc) goto done;
-        int any = 0;
-        for (size_t i = 0; i < row.ncells && !any; i++) {
-            const char *x = row.cell[i];
-            any = sp_trim(&x, row.len[i]) > 0;
-        }
-        if (!any) continue;
+        if (reader_row_blank(&row)) continue;
         encode_row(&c, &row, out, person_cols);
         sp_arena_reset(&c.arena);
         if (out->len + 1 >= out->cap) {

@@ -716,13 +716,7 @@ int import_buffer(sp_store *s, const sp_codebook *cb, const void *data, size_t l
         rc = reader_next(rd, &row, err);
         if (rc == SP_EOF) { rc = SP_OK; break; }
         if (rc) goto done;
-        /* a row of nothing but empty cells is skipped, as a spreadsheet shows it */
-        int any = 0;
-        for (size_t i = 0; i < row.ncells && !any; i++) {
-            const char *x = row.cell[i];
-            any = sp_trim(&x, row.len[i]) > 0;
-        }
-        if (!any) continue;
+        if (reader_row_blank(&row)) continue;
         res->rows++;
         size_t nerr = row_to_record(&c, &row, &rec);
         if (nerr == 0 && err->count == 0 && !o->dry_run) {

@@ -148,3 +148,12 @@ sp_format reader_format(const sp_reader *r)
 {
     return r->format;
 }
+
+int reader_row_blank(const sp_row *row)
+{
+    for (size_t i = 0; i < row->ncells; i++) {
+        const char *x = row->cell[i];
+        if (sp_trim(&x, row->len[i]) > 0) return 0;
+    }
+    return 1;
+}

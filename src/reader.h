@@ -56,6 +56,9 @@ int reader_open_mem(sp_reader **out, const void *data, size_t len,
  * with a hint, a first non-space byte '[' or '{' = JSON unless the name ends
  * in .csv/.tsv/.txt; with no bytes to look at, the extension decides. */
 int reader_next(sp_reader *r, sp_row *row, sp_err *err);
+/* Is every cell of the row empty or white space alone? Such a row is no
+ * record (a spreadsheet's empty row): import and encode skip it alike. */
+int reader_row_blank(const sp_row *row);
 /* Bytes consumed so far and total size (0 if unknown): for progress. */
 void reader_progress(const sp_reader *r, uint64_t *done, uint64_t *total);
 void reader_close(sp_reader *r);

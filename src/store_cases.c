@@ -154,8 +154,8 @@ int store_case_get(sp_store *s, long long id, sp_record *r, sp_case_info *info)
     return rc;
 }
 
-/* Runs `sql` with ?1 = to and ?2 = from. */
-static int move_id(sp_store *s, const char *sql, long long to, long long from)
+/* Runs `sql` with ?1 and ?2 bound to two record ids (a move: to, from). */
+static int run_two_ids(sp_store *s, const char *sql, long long to, long long from)
 {
     sqlite3_stmt *st = NULL;
     int rc = store_i_prep(s, sql, &st);
@@ -205,7 +205,7 @@ static int case_replace_tx(sp_store *s, long long id, const sp_record *r)
     /* only while the encoding is the same: another encoding is another
      * person, whose links a new linking run finds */
     if (has_clk &&
-        (rc = move_id(s, "INSERT INTO temp.keep_link SELECT a, b, score, status, decided_by,"
+        (rc = run_two_ids(s, "INSERT INTO temp.keep_link SELECT a, b, score, status, decided_by,"
                          " decided_at FROM person_link WHERE (a = ?1 OR b = ?1)"
                          " AND (SELECT person_clk FROM record WHERE id = ?1)"
                          " IS (SELECT person_clk FROM record WHERE id = ?2)",
@@ -217,8 +217,8 @@ static int case_replace_tx(sp_store *s, long long id, const sp_record *r)
     sqlite3_finalize(st);
     if (rc) return rc;
     if ((rc = store_i_exec(s, "PRAGMA defer_foreign_keys = ON"))) return rc;
-    rc = move_id(s, "UPDATE record SET id = ?1 WHERE id = ?2", id, nid);
-    if (!rc) rc = move_id(s, "UPDATE record_multi SET record_id = ?1 WHERE record_id = ?2", id, nid);
+    rc = run_two_ids(s, "UPDATE record SET id = ?1 WHERE id = ?2", id, nid);
+    if (!rc) rc = run_two_ids(s, "UPDATE record_multi SET record_id = ?1 WHERE record_id = ?2", id, nid);
     sp_buf sql;
     sp_buf_init(&sql, 1024);
     for (size_t i = 0; i < cb->nfields && !rc; i++) {
@@ -226,7 +226,7 @@ static int case_replace_tx(sp_store *s, long long id, const sp_record *r)
         if (f->type != CB_GROUP) continue;
         sp_buf_reset(&sql);
         sp_buf_printf(&sql, "UPDATE g_%s SET record_id = ?1 WHERE record_id = ?2", f->name);
-        rc = move_id(s, sql.data, id, nid);
+        rc = run_two_ids(s, sql.data, id, nid);
     }
     sp_buf_free(&sql);
     if (!rc)
