@@ -19,6 +19,7 @@
 #define DEG (M_PI / 180.0)
 #define PAD 12.0
 #define LEGEND_H 46.0
+#define LEGEND_ROW 18.0
 #define CONTEXT_FILL "#E6E4DF"
 #define LAND_EDGE "#FFFFFF"
 #define FLOW_COLOR "#D55E00"
@@ -167,7 +168,7 @@ static void put_esc(scene *s, const char *t)
 static const char *fmt_count(long long v, char out[32]) { svg_fmt_int(v, out); return out; }
 
 /* Fits box (lon/lat) into the frame; sets height when not given. */
-static void fit(scene *s, const double box[4], double want_h, int legend)
+static void fit(scene *s, const double box[4], double want_h, double max_aspect, int legend)
 {
     double minx = 1e300, miny = 1e300, maxx = -1e300, maxy = -1e300;
     for (int i = 0; i <= 16; i++)
@@ -181,12 +182,13 @@ static void fit(scene *s, const double box[4], double want_h, int legend)
     double dx = maxx - minx, dy = maxy - miny;
     if (dx < 1e-9) dx = 1e-9;
     if (dy < 1e-9) dy = 1e-9;
-    double lh = legend ? LEGEND_H : 0;
+    /* a narrow map's legend may need a second row (legend_classes) */
+    double lh = legend ? LEGEND_H + (s->w < 640 ? LEGEND_ROW : 0) : 0;
     if (want_h > 0) s->maph = want_h - lh;
     else {
         s->maph = (s->w - 2 * PAD) * dy / dx + 2 * PAD;
         if (s->maph < s->w * 0.4) s->maph = s->w * 0.4;
-        if (s->maph > s->w * 1.15) s->maph = s->w * 1.15;
+        if (s->maph > s->w * max_aspect) s->maph = s->w * max_aspect;
     }
     if (s->maph < 60) s->maph = 60;
     s->h = s->maph + lh;
@@ -440,18 +442,22 @@ static void legend_classes(scene *s, const classes *c, const char *what, double 
     put(s, "</text>\n");
     /* a suppressed unit drawn: one more entry in the same width */
     int last = c->n + (s->supk ? 1 : 0);
-    double step = (sw + 6) * (c->n + 1) / (last + 1);
+    double step = (sw + 6) * (c->n + 1) / (last + 1), xx = x - step, row = 0;
     for (int i = 0; i <= last; i++) {
-        double xx = x + i * step;
+        xx += step;
         const char *col = i < c->n ? class_color(c, c->hi[i]) : i == c->n ? SVG_NODATA : s->supfill;
         if (i < c->n) {
             if (c->lo[i] == c->hi[i]) snprintf(t, sizeof t, "%s", fmt_count(c->hi[i], a));
             else snprintf(t, sizeof t, "%s\xE2\x80\x93%s", fmt_count(c->lo[i], a), fmt_count(c->hi[i], b));
         } else if (i == c->n) snprintf(t, sizeof t, "no data");
         else snprintf(t, sizeof t, "<%d (hidden)", s->supk);
+        /* an entry that would run past the edge starts a second row (a
+         * narrow map has room for it: fit) */
+        double need = 22 + (double)svg_utf8_len(t, strlen(t)) * 5.6;
+        if (xx + need > s->w - PAD / 2 && xx > x && row == 0 && s->w < 640) { xx = x; row = LEGEND_ROW; }
         put(s, "<rect x=\"%.0f\" y=\"%.0f\" width=\"18\" height=\"12\" fill=\"%s\" stroke=\"#999999\" stroke-width=\"0.5\"/>",
-            xx, y + 16, col);
-        put(s, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"10\">", xx + 22, y + 26);
+            xx, y + 16 + row, col);
+        put(s, "<text x=\"%.0f\" y=\"%.0f\" font-size=\"10\">", xx + 22, y + 26 + row);
         put_esc(s, t);
         put(s, "</text>\n");
     }
@@ -504,7 +510,7 @@ static int scene_begin(scene *s, sp_buf *out, const sp_geo *g, const map_opts *o
     }
     if (world) { box[0] = -180; box[1] = -56; box[2] = 180; box[3] = 84; }
     proj_choose(&s->p, box, world);
-    fit(s, box, o->height, legend);
+    fit(s, box, o->height, o->max_aspect > 0 ? o->max_aspect : 0.8, legend);
     s->det = (!world && s->view[0] >= 40 && s->view[2] <= 160 && s->view[1] >= -20 && s->view[3] <= 60)
              ? GEO_REGION : GEO_WORLD;
     int rc = svg_begin(&s->d, out, o->id ? o->id : "map", s->w, s->h, title, desc);
@@ -986,6 +992,24 @@ int map_destination(sp_buf *out, const sp_geo *g, const map_opts *o_in, const ch
         shape(&s, cf ? country(&s, cc) : NULL, class_color(&c, ptotal), "#555555", 1, t, NULL);
     }
     draw_flows(&s, f, n, s.w * 0.62);
+    /* where the largest flows come from, named at their start (a far
+     * origin starts at the frame's edge: its label is kept inside) */
+    put(&s, "<g class=\"map-labels\">\n");
+    const char *named[MAX_LABELS];
+    int nnamed = 0;
+    for (size_t i = 0; i < n && nnamed < (o.labels < 0 ? 0 : o.labels) && nnamed < MAX_LABELS; i++) {
+        const char *nm = f[i].a.sub ? f[i].a.sub : f[i].a.name;
+        int seen = !nm;
+        for (int j = 0; j < nnamed && !seen; j++) seen = strcmp(named[j], nm) == 0;
+        if (seen) continue;
+        named[nnamed++] = nm;
+        double x, y, half = (double)svg_utf8_len(nm, strlen(nm)) * 10 * 0.55 / 2 + 3;
+        project(&s.p, f[i].a.lon, f[i].a.lat, &x, &y);
+        x = fmin(fmax(x, half + 1), s.w - half - 1);
+        y = fmin(fmax(y + 4, 14), s.maph - 16);
+        label(&s, x, y, 10, 1, nm);
+    }
+    put(&s, "</g>\n");
     char t[96];
     snprintf(t, sizeof t, "Exploitation (%s)", o.unit);
     legend_classes(&s, &c, t, s.w * 0.6 / (c.n + 1) - 6);

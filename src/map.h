@@ -33,6 +33,9 @@ typedef struct map_opts {
     const char *unit;          /* "records" (NULL) */
     double width;              /* viewBox width; 0: 800 */
     double height;             /* 0: from the frame's shape */
+    double max_aspect;         /* with height 0: map height at most this times
+                                  the width (0: 0.8, landscape, so that a tall
+                                  frame does not shrink the text on a page) */
     map_frame frame;
     int classes;               /* colour classes 2..7; 0: 5 */
     int labels;                /* how many units to label; 0: 8; < 0: none */

@@ -388,6 +388,22 @@ TEST(map_destination_cambodia)
     ASSERT_CONTAINS(x.text.data, "Ethiopia → Cambodia (Phnom Penh): 12 records");
     ASSERT(!strstr(x.text.data, "500 records"));
     ASSERT_CONTAINS(b.data, "Exploitation in Cambodia");
+    /* the largest flows' origins are named, each once (Nghệ An starts two
+     * flows), every label inside the frame */
+    const char *lg = strstr(b.data, "<g class=\"map-labels\">");
+    ASSERT(lg != NULL);
+    const char *lge = strstr(lg, "</g>");
+    ASSERT(lge != NULL);
+    size_t nlab = 0, nnghe = 0;
+    for (const char *q = strstr(lg, "<text x=\""); q && q < lge; q = strstr(q + 1, "<text x=\"")) {
+        double lx = atof(q + 9);
+        const char *gt = strchr(q, '>');
+        ASSERT(lx > 0 && lx < 800);
+        if (strncmp(gt + 1, "Nghệ An<", strlen("Nghệ An<")) == 0) nnghe++;
+        nlab++;
+    }
+    ASSERT_EQ(nnghe, 1);
+    ASSERT_GE(nlab, 3);
     ASSERT_LE(b.len, 150000);
     sp_buf_free(&x.text);
     sp_buf_free(&b);
