@@ -888,7 +888,47 @@ static void alt_flows(pw *w, const char *summary, const stats_table *fl, const m
     alt_close(w, shown, all);
 }
 
-/* The route map of origin country cc (count records). */
+/* The provinces of origin of country cc, zoomed on the country: beside a
+ * route map whose frame also holds far destinations (Viet Nam to Korea,
+ * Laos to the Gulf), the provinces alone would be too small to read. */
+static void fig_route_provinces(pw *w, const char *cc, const map_value *pv, size_t np,
+                                const stats_table *o, long long count)
+{
+    char id[48], title[160];
+    snprintf(id, sizeof id, "route-%s-provinces", cc);
+    snprintf(title, sizeof title, "Provinces of origin in %s", country_label(w, cc));
+    fig_open_map(w, id, title);
+    sp_buf svg;
+    sp_buf_init(&svg, PAGE_MAX_BYTES);
+    /* a narrower viewBox: the text reads at the size of a half-width column */
+    map_opts mo = { .id = id, .title = title, .width = 480, .max_aspect = 1.4 };
+    const char *pcs[1] = { cc };
+    int rc = map_choropleth(&svg, w->pc->geo, &mo, NULL, 0, pcs, 1, pv, np);
+    fig_svg(w, id, rc, &svg);
+    sp_buf_free(&svg);
+    fig_caption(w, id, count, NULL, o->name, 1);
+    alt_open_sum(w, "Data table: provinces of origin", "<th>Province</th><th>Records</th>");
+    size_t shown = 0, total = 0;
+    for (size_t r = 0; r < o->nrows; r++) {
+        const char *pc = cs(o, r, 1, "code");
+        if (!pc || !streq0(cs(o, r, 0, "code"), cc)) continue;
+        total++;
+        if (shown >= MAX_TABLE_ROWS) continue;
+        char key[32];
+        snprintf(key, sizeof key, "%s/%s", cc, pc);
+        long long c = cn(o, r, 1, "count");
+        alt_row_open(w, "origins", key, c);
+        td(w, cs(o, r, 1, "name"));
+        td_num(w, c);
+        out(w, "</tr>\n");
+        shown++;
+    }
+    alt_close(w, shown, total);
+    fig_close(w);
+}
+
+/* The route map of origin country cc (count records), with its provinces
+ * of origin beside it when the boundaries have them. */
 static void fig_route(pw *w, const char *cc, long long count)
 {
     stats_table *o = tab(w, "origins");
@@ -906,6 +946,13 @@ static void fig_route(pw *w, const char *cc, long long count)
         np++;
     }
     size_t all = pick_flows(fl, cc, 0, mf, &nf, rows);
+    int pair = 0;
+    for (size_t k = 0; k < np && !pair; k++) pair = pv[k].count != 0;
+    pair = pair && w->pc->geo && geo_has_provinces(w->pc->geo, cc);
+    if (pair) {
+        out(w, "<div class=\"map-pair\">\n");
+        fig_route_provinces(w, cc, pv, np, o, count);
+    }
     char id[32], title[160];
     snprintf(id, sizeof id, "route-%s", cc);
     snprintf(title, sizeof title, "Routes from %s", country_label(w, cc));
@@ -925,6 +972,7 @@ static void fig_route(pw *w, const char *cc, long long count)
     fig_caption(w, id, count, all > nf ? what : NULL, fl->name, w->pc->geo != NULL);
     alt_flows(w, "Data table: flows", fl, mf, rows, nf, all);
     fig_close(w);
+    if (pair) out(w, "</div>\n");
     free(pv);
     free(mf);
     free(rows);

@@ -425,6 +425,73 @@ TEST(page_threshold_sentence_not_map)
     teardown(&x);
 }
 
+/* Beside a route map, the provinces of origin of that country: inside the
+ * same pair, before the route map, and every row of its table the count the
+ * suppressed origins table publishes for that province. */
+TEST(page_route_provinces_beside_route)
+{
+    fx x;
+    setup(&x, 3000, 0, 0);
+    char *h = render(&x, NULL, 20, NULL);
+    page_filter pf;
+    page_filter_default(&pf);
+    pf.region[0] = '\0';
+    stats_filter sf;
+    stats_filter_init(&sf);
+    ASSERT_EQ(page_filter_stats(&pf, x.cb, &sf, &x.err), SP_OK);
+    stats_table *t = NULL;
+    ASSERT_EQ(stats_compute(x.st, x.cb, "origins", &sf.f, NULL, &t, &x.err), SP_OK);
+    int kk = 0;
+    ASSERT_EQ(privacy_k(x.st, &kk), SP_OK);
+    ASSERT_EQ(privacy_apply_filtered(x.st, x.cb, t, &sf.f, kk, &x.err), SP_OK);
+    int c0 = stats_col(t, 0, "code"), c1 = stats_col(t, 1, "code"), n1 = stats_col(t, 1, "count");
+    ASSERT(c0 >= 0 && c1 >= 0 && n1 >= 0);
+    size_t panels = 0, rows = 0;
+    for (const char *p = strstr(h, "id=\"fig-route-"); p; p = strstr(p + 1, "id=\"fig-route-")) {
+        char cc[3] = { p[14], p[15], 0 };
+        if (strncmp(p + 16, "-provinces\"", 11) != 0) continue;
+        panels++;
+        /* the pair opens just before the panel (no figure between) and the
+         * route map follows it */
+        const char *pair = NULL;
+        for (const char *q = strstr(h, "<div class=\"map-pair\">"); q && q < p;
+             q = strstr(q + 1, "<div class=\"map-pair\">"))
+            pair = q;
+        ASSERT(pair != NULL);
+        const char *fig = strstr(pair, "<figure");
+        ASSERT(fig && fig < p);
+        const char *next = strstr(fig + 1, "<figure");
+        ASSERT(!next || next > p);
+        char route[32];
+        snprintf(route, sizeof route, "id=\"fig-route-%s\"", cc);
+        const char *r = strstr(p, route);
+        ASSERT(r != NULL);
+        ASSERT_CONTAINS(p, "Provinces of origin in ");
+        for (size_t i = 0; i < t->nrows; i++) {
+            const stats_cell *a = stats_cell_at(t, i, (size_t)c0), *b = stats_cell_at(t, i, (size_t)c1);
+            const stats_cell *n = stats_cell_at(t, i, (size_t)n1);
+            if (a->missing || b->missing || strcmp(a->s, cc) != 0) continue;
+            char key[32];
+            snprintf(key, sizeof key, "%s/%s", cc, b->s);
+            if (n->suppressed) {
+                if (!data_suppressed(h, "origins", key)) TFAIL("%s: hidden but shown", key);
+            } else if (data_count(h, "origins", key) != n->n) {
+                TFAIL("%s: page %lld, stats %lld", key, data_count(h, "origins", key), n->n);
+            }
+            rows++;
+        }
+    }
+    if (panels == 0) TFAIL("no provinces panel beside any route map");
+    ASSERT_GE(rows, 3);
+    ASSERT_EQ(count_of(h, "<div class=\"map-pair\">"), panels);
+    check_svgs(h);
+    check_balanced(h);
+    stats_table_free(t);
+    stats_filter_free(&sf);
+    free(h);
+    teardown(&x);
+}
+
 TEST(extra_ransom_median_and_range)
 {
     fx x;
@@ -543,5 +610,5 @@ TEST(report_files_and_links)
 
 TEST_LIST(page_sections_and_wellformed, page_numbers_equal_stats, page_filter_links_keep_filters,
           page_hostile_names_escaped, page_empty_hub, page_filter_matches_nothing,
-          page_threshold_sentence_not_map, extra_ransom_median_and_range, page_csv_matches_table,
+          page_threshold_sentence_not_map, page_route_provinces_beside_route, extra_ransom_median_and_range, page_csv_matches_table,
           report_files_and_links)
