@@ -154,7 +154,7 @@ test('no console errors and no failed requests (desktop and phone), screenshots'
     await page.goto(`${base}/`, { waitUntil: 'load' });
     await page.screenshot({ path: join(SHOTS, `${name}-top.png`) });
     await page.screenshot({ path: join(SHOTS, `${name}-full.png`), fullPage: true });
-    for (const id of ['origins', 'demographics', 'about']) {
+    for (const id of ['origins', 'routes', 'destination-countries', 'demographics', 'about']) {
       await page.locator(`section#${id}`).scrollIntoViewIfNeeded();
       await page.evaluate((i) => document.getElementById(i).scrollIntoView(), id);
       await page.screenshot({ path: join(SHOTS, `${name}-${id}.png`) });
