@@ -292,7 +292,20 @@ static int new_case(const portal_req *r, serve_reply *out, int post)
         sp_buf_free(&det);
         goto done;
     }
-    rc = store_case_add(s, w->p.org_id, &rec, sha, &sub, &id);
+    /* The same form sent again (a double click on "Save case", a reload
+     * that re-posts, a retry on a slow line): the body, CSRF token
+     * included, hashes the same as a case of this session already
+     * stored, so it is that case, not a new one. Checked inside the write
+     * transaction, so two such requests at once store one case. */
+    long long again = 0;
+    rc = store_submission_find_sha(s, w->p.org_id, sha, &again);
+    if (rc == SP_OK) {
+        store_rollback(s);
+        sp_buf_free(&det);
+        rc = portal_redirect(out, LIST_PATH, NULL);
+        goto done;
+    }
+    rc = rc == SP_EOF ? store_case_add(s, w->p.org_id, &rec, sha, &sub, &id) : rc;
     if (!rc) rc = import_record_keys(s, r->ctx->cb, &rec, id);   /* as an import does */
     if (!rc) {
         snprintf(tgt, sizeof tgt, "record:%lld", id);

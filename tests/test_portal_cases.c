@@ -271,6 +271,16 @@ TEST(new_case_stored_and_counted_at_once)
     ASSERT_EQ(meta_records(), before + 1);
     ASSERT_TRUE(meta_generation() > gen);
     ASSERT_EQ(audit_lines("case_add"), audits + 1);
+    /* the same form sent again (a double click): the same case, not a
+     * second one; nothing stored, nothing audited */
+    gen = meta_generation();
+    post_form(ck, "/portal/cases/new", body, &r);
+    ASSERT_EQ(r.status, 303);
+    ASSERT_STR_EQ(hdr(&r, "Location"), "/portal/records");
+    resp_free(&r);
+    ASSERT_EQ(meta_records(), before + 1);
+    ASSERT_EQ(meta_generation(), gen);
+    ASSERT_EQ(audit_lines("case_add"), audits + 1);
     /* a submission of its own: "web form", one row */
     http("GET", "/portal", ck, NULL, 0, &r);
     ASSERT_CONTAINS(r.body, "<td>web form</td><td>1</td><td>stored</td>");
