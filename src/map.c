@@ -994,7 +994,7 @@ int map_destination(sp_buf *out, const sp_geo *g, const map_opts *o_in, const ch
     draw_flows(&s, f, n, s.w * 0.62);
     /* where the largest flows come from, named at their start (a far
      * origin starts at the frame's edge: its label is kept inside) */
-    put(&s, "<g class=\"map-labels\">\n");
+    put(&s, "<g class=\"map-labels map-origins\">\n");
     const char *named[MAX_LABELS];
     int nnamed = 0;
     for (size_t i = 0; i < n && nnamed < (o.labels < 0 ? 0 : o.labels) && nnamed < MAX_LABELS; i++) {

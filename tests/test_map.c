@@ -390,7 +390,7 @@ TEST(map_destination_cambodia)
     ASSERT_CONTAINS(b.data, "Exploitation in Cambodia");
     /* the largest flows' origins are named, each once (Nghệ An starts two
      * flows), every label inside the frame */
-    const char *lg = strstr(b.data, "<g class=\"map-labels\">");
+    const char *lg = strstr(b.data, "<g class=\"map-labels map-origins\">");
     ASSERT(lg != NULL);
     const char *lge = strstr(lg, "</g>");
     ASSERT(lge != NULL);
