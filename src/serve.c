@@ -261,6 +261,113 @@ static void cache_insert(cache *c, centry *e)
     c->bytes += e->bytes;
 }
 
+/* ------------------------------------------------------------ shared renders */
+
+/* What one worker rendered, for the others. Workers keep their caches to
+ * themselves so that a hit takes no lock; but then the first request for
+ * a page reaching each worker rendered it again (about a second for the
+ * dashboard of a 1,000,000-record hub). A miss looks here first, under
+ * one mutex, and copies the bytes (copying half a megabyte is far cheaper
+ * than rendering it); a worker that renders leaves a copy. Entries are
+ * for one generation: one of another generation is never answered and is
+ * dropped when a new one is put. Only the cache-miss path comes here. */
+#define SHARED_MAX_ENTRIES 64
+#define SHARED_MAX_BYTES   (32u << 20)
+
+typedef struct shared_render {
+    char *key;
+    size_t klen;
+    long long gen;
+    int status;
+    const char *ctype, *cc;    /* static strings (serve_reply) */
+    char extra[256];
+    char *body;
+    size_t blen;
+    unsigned long long used;   /* for least-recently-used eviction */
+} shared_render;
+
+static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
+static shared_render shared[SHARED_MAX_ENTRIES];
+static size_t shared_bytes;
+static unsigned long long shared_clock;
+
+static void shared_drop(shared_render *x)
+{
+    shared_bytes -= x->klen + x->blen;
+    free(x->key);
+    free(x->body);
+    memset(x, 0, sizeof *x);
+}
+
+/* Fills r from the copy of key at generation gen; 1 when there was one. */
+static int shared_get(const char *key, size_t klen, long long gen, serve_reply *r)
+{
+    int found = 0;
+    pthread_mutex_lock(&shared_mu);
+    for (size_t i = 0; i < SHARED_MAX_ENTRIES && !found; i++) {
+        shared_render *x = &shared[i];
+        if (!x->key || x->gen != gen || x->klen != klen || memcmp(x->key, key, klen) != 0) continue;
+        sp_buf_reset(&r->body);
+        if (sp_buf_add(&r->body, x->body, x->blen) != SP_OK) break;
+        r->status = x->status;
+        r->content_type = x->ctype;
+        r->cache_control = x->cc;
+        memcpy(r->extra, x->extra, sizeof r->extra);
+        x->used = ++shared_clock;
+        found = 1;
+    }
+    pthread_mutex_unlock(&shared_mu);
+    return found;
+}
+
+/* Leaves a copy of r (a cacheable answer for key at generation gen). */
+static void shared_put(const char *key, size_t klen, long long gen, const serve_reply *r)
+{
+    size_t need = klen + r->body.len;
+    if (need > SHARED_MAX_BYTES / 4) return;
+    pthread_mutex_lock(&shared_mu);
+    for (;;) {
+        /* older generations first, then the least recently used, until
+         * there is a free slot and room */
+        shared_render *victim = NULL, *free_slot = NULL;
+        for (size_t i = 0; i < SHARED_MAX_ENTRIES; i++) {
+            shared_render *x = &shared[i];
+            if (x->key && x->gen != gen) shared_drop(x);
+            if (!x->key) { if (!free_slot) free_slot = x; continue; }
+            if (x->klen == klen && memcmp(x->key, key, klen) == 0) shared_drop(x), free_slot = x;
+            else if (!victim || x->used < victim->used) victim = x;
+        }
+        if (free_slot && shared_bytes + need <= SHARED_MAX_BYTES) {
+            shared_render *x = free_slot;
+            x->key = sp_xmalloc(klen ? klen : 1);
+            memcpy(x->key, key, klen);
+            x->klen = klen;
+            x->body = sp_xmalloc(r->body.len ? r->body.len : 1);
+            memcpy(x->body, r->body.data, r->body.len);
+            x->blen = r->body.len;
+            x->gen = gen;
+            x->status = r->status;
+            x->ctype = r->content_type;
+            x->cc = r->cache_control;
+            memcpy(x->extra, r->extra, sizeof x->extra);
+            x->used = ++shared_clock;
+            shared_bytes += need;
+            break;
+        }
+        if (!victim) break;
+        shared_drop(victim);
+    }
+    pthread_mutex_unlock(&shared_mu);
+}
+
+static void shared_clear(void)
+{
+    pthread_mutex_lock(&shared_mu);
+    for (size_t i = 0; i < SHARED_MAX_ENTRIES; i++)
+        if (shared[i].key) shared_drop(&shared[i]);
+    pthread_mutex_unlock(&shared_mu);
+}
+
 /* ------------------------------------------------------------ generation */
 
 /* The hub's data generation (store_generation: a counter in the hub that
@@ -447,6 +554,7 @@ typedef struct logctx {
     double t0;
     size_t bytes;
     int status;
+    const char *how;           /* a cache miss: " rendered" or " shared" */
 } logctx;
 
 /* Queues a response with the tail for this connection's state. */
@@ -519,9 +627,9 @@ static void log_line(worker *w, const http_request *req, int parsed, const logct
     if (w->quiet) return;
     double us = (sp_now() - lc->t0) * 1e6;
     if (parsed)
-        sp_buf_printf(&w->log, "%.*s %.*s %d %zu %.0fus\n", (int)req->method_len, req->method_str,
+        sp_buf_printf(&w->log, "%.*s %.*s %d %zu %.0fus%s\n", (int)req->method_len, req->method_str,
                       (int)(req->target_len > 2000 ? 2000 : req->target_len), req->target,
-                      lc->status, lc->bytes, us);
+                      lc->status, lc->bytes, us, lc->how ? lc->how : "");
     else
         sp_buf_printf(&w->log, "- - %d %zu %.0fus\n", lc->status, lc->bytes, us);
 }
@@ -619,11 +727,17 @@ static void handle(worker *w, conn *c, http_request *req, logctx *lc)
         r->cache_control = NULL;
         r->no_store = 0;
         r->extra[0] = '\0';
-        int rc = rt->fn(&w->ctx, req, r);
-        if (rc) {
-            queue_error(w, c, 500, "the server could not build this page", rt->json_errors,
-                        head_only, req->minor, NULL, lc);
-            return;
+        lc->how = " shared";
+        if (!shared_get(w->key.data, w->key.len, w->ctx.generation, r)) {
+            lc->how = " rendered";
+            int rc = rt->fn(&w->ctx, req, r);
+            if (rc) {
+                queue_error(w, c, 500, "the server could not build this page", rt->json_errors,
+                            head_only, req->minor, NULL, lc);
+                return;
+            }
+            if (r->status == 200 && !r->no_store)
+                shared_put(w->key.data, w->key.len, w->ctx.generation, r);
         }
         e = sp_xcalloc(1, sizeof *e);
         e->key = sp_xstrndup(w->key.data, w->key.len);
@@ -700,7 +814,7 @@ static int process(worker *w, conn *c, double now)
         if (!complete && c->inlen < HTTP_MAX_HEAD &&
             !(c->inlen >= HTTP_MAX_LINE && !memchr(c->in, '\n', HTTP_MAX_LINE)))
             break;
-        logctx lc = {sp_now(), 0, 0};
+        logctx lc = {sp_now(), 0, 0, NULL};
         const char *why = NULL;
         http_request *req = &w->req;
         int rc = http_parse_request(c->in, c->inlen, req, &why);
@@ -858,7 +972,7 @@ static void sweep(worker *w, double now)
         next = c->next;
         if (c->on && now - c->last_write > WRITE_TIMEOUT) conn_close(w, c);
         else if (!c->on && c->inlen && c->req_start && now - c->req_start > READ_TIMEOUT) {
-            logctx lc = {now, 0, 0};
+            logctx lc = {now, 0, 0, NULL};
             c->closing = 1;
             queue_error(w, c, 408, "the request did not arrive in time", 0, 0, 1, NULL, &lc);
             log_line(w, &w->req, 0, &lc);
@@ -1067,6 +1181,7 @@ int serve_run(const serve_opts *o)
     for (int i = 0; i < started; i++) pthread_join(ws[i].th, NULL);
     if (!o->quiet) fprintf(stderr, "spotlight serve: stopped\n");
 done:
+    shared_clear();
     for (int i = 0; ws && i < nthreads; i++) {
         worker *w = &ws[i];
         while (w->conns) conn_close(w, w->conns);

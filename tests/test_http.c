@@ -14,6 +14,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -222,7 +223,9 @@ typedef struct server {
     int port;
 } server;
 
-static server start(const char *db)
+/* Starts a server with two workers; log: its request log goes there
+ * (NULL: --quiet). */
+static server start_logged(const char *db, const char *log)
 {
     int fds[2];
     server s = {0, 0};
@@ -232,8 +235,16 @@ static server start(const char *db)
         prctl(PR_SET_PDEATHSIG, SIGTERM);   /* a failed test leaves no server */
         dup2(fds[1], 1);
         close(fds[0]);
-        execl(bin(), bin(), "--db", db, "serve", "--listen", "127.0.0.1:0", "--threads", "2",
-              "--quiet", (char *)NULL);
+        if (log) {
+            int lf = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+            if (lf < 0) _exit(126);
+            dup2(lf, 2);
+            execl(bin(), bin(), "--db", db, "serve", "--listen", "127.0.0.1:0", "--threads", "2",
+                  (char *)NULL);
+        } else {
+            execl(bin(), bin(), "--db", db, "serve", "--listen", "127.0.0.1:0", "--threads", "2",
+                  "--quiet", (char *)NULL);
+        }
         _exit(127);
     }
     close(fds[1]);
@@ -250,6 +261,11 @@ static server start(const char *db)
     if (strncmp(line, "serving http://127.0.0.1:", 25) != 0 || !c) TFAIL("server said '%s'", line);
     s.port = atoi(c + 1);
     return s;
+}
+
+static server start(const char *db)
+{
+    return start_logged(db, NULL);
 }
 
 /* SIGTERM; the server must stop cleanly (exit 0: no leak, no crash). */
@@ -801,6 +817,76 @@ TEST(server_invalidation)
     stop(&s);
 }
 
+/* How many lines of the request log at path start with `prefix` and end
+ * with `suffix`. */
+static int log_count(const char *path, const char *prefix, const char *suffix)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) TFAIL("no log at %s", path);
+    char line[4096];
+    int n = 0;
+    size_t pl = strlen(prefix), sl = strlen(suffix);
+    while (fgets(line, sizeof line, f)) {
+        size_t l = strcspn(line, "\n");
+        line[l] = '\0';
+        if (l >= pl + sl && strncmp(line, prefix, pl) == 0 && strcmp(line + l - sl, suffix) == 0) n++;
+    }
+    fclose(f);
+    return n;
+}
+
+/* The dashboard is rendered once per data change, not once per worker:
+ * the first worker to render it leaves a copy the other takes (the log
+ * says which answers were rendered and which copied), and every answer
+ * is the same page. */
+TEST(server_renders_once_for_all_workers)
+{
+    const char *db = hub_copy();
+    char log[128];
+    snprintf(log, sizeof log, "/tmp/sp-http-log-%d", (int)getpid());
+    server s = start_logged(db, log);
+    char *first = NULL;
+    size_t flen = 0;
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) {
+            char cmd[2048];
+            snprintf(cmd, sizeof cmd, "%s --db %s demo --records 25 --seed 9 >/dev/null", bin(), db);
+            ASSERT_EQ(system(cmd), 0);
+            long long n = 0;
+            for (int i = 0; i < 50 && n != 3025; i++) {
+                usleep(50000);
+                n = meta_records(s.port, NULL, 0);
+            }
+            ASSERT_EQ(n, 3025);
+            free(first);
+            first = NULL;
+        }
+        /* new connections: the kernel spreads them over both workers */
+        for (int i = 0; i < 16; i++) {
+            resp r;
+            req(s.port, "GET", "/", NULL, &r);
+            ASSERT_EQ(r.status, 200);
+            if (!first) {
+                first = malloc(r.blen);
+                memcpy(first, r.body, r.blen);
+                flen = r.blen;
+            } else {
+                ASSERT_EQ(r.blen, flen);
+                ASSERT(memcmp(r.body, first, flen) == 0);
+            }
+            resp_free(&r);
+        }
+    }
+    free(first);
+    stop(&s);
+    /* one render per generation; the other worker copied it */
+    ASSERT_EQ(log_count(log, "GET / 200 ", " rendered"), 2);
+    ASSERT_GE(log_count(log, "GET / 200 ", " shared"), 2);
+    ASSERT_EQ(log_count(log, "GET / 200 ", "us") + log_count(log, "GET / 200 ", " rendered") +
+                  log_count(log, "GET / 200 ", " shared"), 32);
+    unlink(log);
+}
+
 TEST_LIST(parse_basic, parse_errors, query_decode, etag_and_gzip, server_meta_and_security,
           server_stats_equal_cli, server_csv, server_bad_requests, server_keepalive_pipeline_split,
-          server_gzip_etag, server_invalidation)
+          server_gzip_etag, server_invalidation, server_renders_once_for_all_workers)
