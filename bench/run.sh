@@ -45,13 +45,38 @@ verdict=$(awk -v r="$ratio" 'BEGIN { print (r <= 2.0) ? "meets" : "MISSES" }')
 st0=$(now); $SP --db "$OUT/hub.db" stats --json industries-by-year >/dev/null; st1=$(now)
 stats_s=$(awk -v a="$st0" -v b="$st1" 'BEGIN { printf "%.2f", b - a }')
 
+# export streams: its peak memory over the whole hub against the same
+# export of a hub of its first 10,000 rows (constant memory: the two
+# should be close), and its CSV time against sqlite3's own CSV output of
+# the reference table, in the same run
+SMALL=10000
+head -n $((SMALL + 1)) "$CSV" > "$OUT/small.csv"
+rm -f "$OUT/small.db" "$OUT/small.db-wal" "$OUT/small.db-shm"
+$SP --db "$OUT/small.db" init >/dev/null
+$SP --db "$OUT/small.db" import --quiet --org Bench "$OUT/small.csv" >/dev/null
+set -- $(measure sqlite3 -csv -header "$OUT/ref.db" "SELECT * FROM cases")
+ref_t=$1
+export_rows=""
+for fmt in csv json xlsx; do
+  set -- $(measure $SP --db "$OUT/small.db" export --format $fmt --out "$OUT/export-small.$fmt")
+  sm_m=$2
+  set -- $(measure $SP --db "$OUT/hub.db" export --format $fmt --out "$OUT/export.$fmt")
+  ex_t=$1; ex_m=$2
+  ex_b=$(wc -c < "$OUT/export.$fmt")
+  ref=""
+  [ $fmt = csv ] && ref=" (\`sqlite3 -csv\` of the plain table: ${ref_t} s)"
+  export_rows="$export_rows
+| \`spotlight export --format $fmt\` of the $RECORDS records ($((ex_b / 1048576)) MiB)$ref | ${ex_t} s | $((ex_m / 1024)) MiB (of $SMALL records: $((sm_m / 1024)) MiB) |"
+done
+rm -f "$OUT"/export.* "$OUT"/export-small.* "$OUT/small.csv"
+
 cat > "$OUT/results.md" <<MD
 | benchmark ($(nproc) cores, $(date -u +%Y-%m-%d)) | time (best of 3) | peak memory |
 |---|---:|---:|
 | \`sqlite3 .import\` of a $RECORDS-row demo CSV ($((bytes / 1048576)) MiB) into a plain table (reference) | ${best_sqlite} s | $((sq_mem / 1024)) MiB |
 | \`spotlight import\` of the same file, validating every cell | ${best_sp} s | $((sp_mem / 1024)) MiB |
 | ratio (target: at most 2.0) | **${ratio}** ($verdict) | |
-| \`spotlight stats industries-by-year\` over the $RECORDS records | ${stats_s} s | |
+| \`spotlight stats industries-by-year\` over the $RECORDS records | ${stats_s} s | |$export_rows
 MD
 cat "$OUT/results.md"
 

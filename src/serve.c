@@ -308,7 +308,10 @@ static int shared_get(const char *key, size_t klen, long long gen, serve_reply *
         shared_render *x = &shared[i];
         if (!x->key || x->gen != gen || x->klen != klen || memcmp(x->key, key, klen) != 0) continue;
         sp_buf_reset(&r->body);
-        if (sp_buf_add(&r->body, x->body, x->blen) != SP_OK) break;
+        if (sp_buf_add(&r->body, x->body, x->blen) != SP_OK) {
+            sp_buf_reset(&r->body);    /* render it instead */
+            break;
+        }
         r->status = x->status;
         r->content_type = x->ctype;
         r->cache_control = x->cc;
