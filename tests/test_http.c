@@ -785,6 +785,22 @@ static long long meta_records(int port, char *etag, size_t ecap)
 }
 
 /* A CLI write while the server runs: the same URL shows the new count. */
+/* Adds 25 demo records to the 3000 of db with the CLI while the server
+ * runs; returns the count the server shows once it shows 3025 (or after
+ * 2.5 s), its ETag in etag. */
+static long long add_and_wait(const char *db, int port, char *etag, size_t ecap)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s --db %s demo --records 25 --seed 9 >/dev/null", bin(), db);
+    if (system(cmd) != 0) TFAIL("%s", cmd);
+    long long n = 0;
+    for (int i = 0; i < 50 && n != 3025; i++) {
+        usleep(50000);
+        n = meta_records(port, etag, ecap);
+    }
+    return n;
+}
+
 TEST(server_invalidation)
 {
     const char *db = hub_copy();
@@ -792,15 +808,7 @@ TEST(server_invalidation)
     char e1[128], e2[128];
     ASSERT_EQ(meta_records(s.port, e1, sizeof e1), 3000);
     ASSERT_EQ(meta_records(s.port, NULL, 0), 3000);        /* cached now */
-    char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s --db %s demo --records 25 --seed 9 >/dev/null", bin(), db);
-    ASSERT_EQ(system(cmd), 0);
-    long long n = 0;
-    for (int i = 0; i < 50 && n != 3025; i++) {
-        usleep(50000);
-        n = meta_records(s.port, e2, sizeof e2);
-    }
-    ASSERT_EQ(n, 3025);
+    ASSERT_EQ(add_and_wait(db, s.port, e2, sizeof e2), 3025);
     ASSERT(strcmp(e1, e2) != 0);
     /* Once one answer showed the new count, no worker shows the old one
      * and none honours the old ETag (each request is a new connection,
@@ -849,15 +857,7 @@ TEST(server_renders_once_for_all_workers)
     size_t flen = 0;
     for (int round = 0; round < 2; round++) {
         if (round == 1) {
-            char cmd[2048];
-            snprintf(cmd, sizeof cmd, "%s --db %s demo --records 25 --seed 9 >/dev/null", bin(), db);
-            ASSERT_EQ(system(cmd), 0);
-            long long n = 0;
-            for (int i = 0; i < 50 && n != 3025; i++) {
-                usleep(50000);
-                n = meta_records(s.port, NULL, 0);
-            }
-            ASSERT_EQ(n, 3025);
+            ASSERT_EQ(add_and_wait(db, s.port, NULL, 0), 3025);
             free(first);
             first = NULL;
         }
