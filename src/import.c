@@ -673,7 +673,9 @@ int import_buffer(sp_store *s, const sp_codebook *cb, const void *data, size_t l
         }
     }
     if (!o->dry_run) {
-        if (store_begin(s)) {
+        /* only new records: without --replace nothing is deleted, and
+         * every reference written is one the store just made */
+        if (o->replace ? store_begin(s) : store_begin_bulk(s)) {
             rc = sp_err_add(err, name, 0, NULL, NULL, 0, "store",
                             "the hub is busy or cannot be written: %s", store_errmsg(s));
             rc = SP_EDB;

@@ -535,6 +535,16 @@ static int prepare_inserts(sp_store *s)
 
 /* ------------------------------------------------------------ open/close */
 
+/* Process-wide SQLite settings, before its first use: no statistics of its
+ * memory use (nothing reads them, and keeping them takes a global mutex on
+ * every allocation). sqlite3_config refuses once SQLite is initialised,
+ * which leaves the defaults: slower, not wrong. */
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+static void sqlite_setup(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int store_open(sp_store **out, const char *path, const sp_codebook *cb, int create,
                sp_err *err)
 {
@@ -547,7 +557,11 @@ int store_open(sp_store **out, const char *path, const sp_codebook *cb, int crea
     s->param = sp_xcalloc(cb->nfields, sizeof *s->param);
     s->ins_group = sp_xcalloc(cb->nfields, sizeof *s->ins_group);
     sp_buf_init(&s->sel_key, 1 << 16);
-    int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+    pthread_once(&sqlite_once, sqlite_setup);
+    /* a connection belongs to one thread (each server worker opens its
+     * own), so SQLite's per-call locking is only cost: about a tenth of an
+     * import's time was spent taking and releasing its mutexes */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         rc = sp_err_add(err, path, 0, NULL, NULL, 0, "open",
                         "cannot open the hub: %s", s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -599,6 +613,7 @@ void store_close(sp_store *s)
     free(s->sel);
     sp_buf_free(&s->sel_key);
     sqlite3_finalize(s->gen_st);
+    sqlite3_finalize(s->ins_ident);
     sqlite3_finalize(s->ins_record);
     sqlite3_finalize(s->ins_multi);
     sqlite3_finalize(s->del_case);
@@ -623,6 +638,30 @@ int store_begin(sp_store *s)
     return exec(s, "BEGIN IMMEDIATE");
 }
 
+/* foreign_keys can only change outside a transaction: off before BEGIN,
+ * on again as soon as it ends, whichever way (bulk_end) */
+int store_begin_bulk(sp_store *s)
+{
+    s->dirty = 0;
+    if (!sqlite3_get_autocommit(s->db)) return usage(s, SP_EUSAGE, "a transaction is already open%s", "");
+    int rc = exec(s, "PRAGMA foreign_keys = OFF");
+    if (rc) return rc;
+    s->bulk = 1;
+    if ((rc = exec(s, "BEGIN IMMEDIATE"))) {
+        s->bulk = 0;
+        (void)exec(s, "PRAGMA foreign_keys = ON");
+    }
+    return rc;
+}
+
+static int bulk_end(sp_store *s, int rc)
+{
+    if (!s->bulk || !sqlite3_get_autocommit(s->db)) return rc;
+    s->bulk = 0;
+    int r2 = exec(s, "PRAGMA foreign_keys = ON");
+    return rc ? rc : r2;
+}
+
 /* The generation counts the commits that changed which records are
  * counted (records, withdrawals, org regions). It lives in meta, so every
  * connection and process sees it, and it is bumped inside the writing
@@ -640,14 +679,14 @@ int store_commit(sp_store *s)
     if (s->dirty && !sqlite3_get_autocommit(s->db) && (rc = gen_bump(s))) return rc;
     if ((rc = exec(s, "COMMIT"))) return rc;
     s->dirty = 0;
-    return SP_OK;
+    return bulk_end(s, SP_OK);
 }
 
 int store_rollback(sp_store *s)
 {
     s->dirty = 0;
-    if (sqlite3_get_autocommit(s->db)) return SP_OK;  /* nothing open */
-    return exec(s, "ROLLBACK");
+    if (sqlite3_get_autocommit(s->db)) return bulk_end(s, SP_OK);  /* nothing open */
+    return bulk_end(s, exec(s, "ROLLBACK"));
 }
 
 /* A change to the counted records: inside the caller's transaction it
@@ -1097,6 +1136,7 @@ int store_record_delete_case(sp_store *s, long long org_id, const char *case_ref
 {
     if (deleted) *deleted = 0;
     if (!s->del_case) return usage(s, SP_EUSAGE, "the codebook has no case_ref field%s", NULL);
+    if (s->bulk) return usage(s, SP_EUSAGE, "cannot delete in a transaction that only adds%s", NULL);
     int own, linked = 0, rc = write_begin(s, &own);
     if (rc) return rc;
     /* a linked record going away changes who is counted once */
@@ -3541,6 +3581,7 @@ int store_i_dberr(sp_store *s, const char *what) { return dberr(s, what); }
 int store_i_prep(sp_store *s, const char *sql, sqlite3_stmt **st) { return prep(s, sql, st); }
 int store_i_exec(sp_store *s, const char *sql) { return exec(s, sql); }
 int store_i_write_begin(sp_store *s, int *own) { return write_begin(s, own); }
+int store_i_bulk(const sp_store *s) { return s->bulk; }
 int store_i_write_end(sp_store *s, int own, int rc) { return write_end(s, own, rc); }
 /* for store_cases.c: reading one record back as store_scan does */
 int store_i_is_single(const cb_field *f) { return is_single(f); }

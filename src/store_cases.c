@@ -241,7 +241,7 @@ static int case_replace_tx(sp_store *s, long long id, const sp_record *r)
 int store_case_replace(sp_store *s, long long id, const sp_record *r)
 {
     int own, rc;
-    if (r->cb != s->cb) return SP_EUSAGE;
+    if (r->cb != s->cb || store_i_bulk(s)) return SP_EUSAGE;   /* bulk: no cascades */
     if ((rc = store_i_write_begin(s, &own))) return rc;
     return store_i_write_end(s, own, case_replace_tx(s, id, r));
 }

@@ -26,8 +26,10 @@ struct sp_store {
     int *param;                /* [cb->nfields] */
     int has_case_ref, has_year;
     int dirty;                 /* records changed in the open transaction */
+    int bulk;                  /* in store_begin_bulk's transaction */
     int cube_mode;             /* -1 auto (by size), 0 always SQL, 1 cube */
     sqlite3_stmt *gen_st;      /* reads meta('generation') */
+    sqlite3_stmt *ins_ident;   /* store_ident_add's, prepared on first use */
     struct cube_entry *entry;  /* the process-wide cube of this hub, or NULL */
     /* the records the last filter selected in the cube numbered sel_serial */
     unsigned long long sel_serial;
@@ -50,6 +52,7 @@ int store_i_exec(sp_store *s, const char *sql);
  * store_i_write_end returns rc, or the commit's error. */
 int store_i_write_begin(sp_store *s, int *own);
 int store_i_write_end(sp_store *s, int own, int rc);
+int store_i_bulk(const sp_store *s);   /* in store_begin_bulk's transaction */
 
 /* ---- person links (store_link.c), for the store's write paths. Each runs
  * inside the caller's write transaction. */

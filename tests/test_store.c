@@ -760,6 +760,57 @@ TEST(store_replace_and_rollback)
     finish(s);
 }
 
+/* An import's transaction that only adds (store_begin_bulk): its records
+ * and their parts are stored with consistent references, deleting in it is
+ * refused, and the foreign-key checks are back on once it ends, whether it
+ * commits or rolls back. */
+TEST(store_bulk_adds)
+{
+    sp_store *s = open_new();
+    long long a = new_org(s, "A", NULL), id = 0, del = -1;
+    sp_record r;
+    record_init(&r, cb);
+    set(&r, "case_ref", "C1");
+    set(&r, "control_means", "threats");
+    gset(&r, "exploitation", 0, "country", "MM");
+
+    ASSERT_EQ(store_begin_bulk(s), SP_OK);
+    ASSERT_EQ(store_begin_bulk(s), SP_EUSAGE);            /* one at a time */
+    long long sa = new_sub(s, a, "1");
+    for (int i = 0; i < 5; i++) ASSERT_EQ(store_record_add(s, sa, a, &r, 0, &id), SP_OK);
+    ASSERT_EQ(store_record_delete_case(s, a, "C1", &del), SP_EUSAGE);
+    ASSERT_CONTAINS(store_errmsg(s), "only adds");
+    ASSERT_EQ(store_case_replace(s, id, &r), SP_EUSAGE);
+    ASSERT_EQ(store_commit(s), SP_OK);
+    ASSERT_EQ(store_record_count(s), 5);
+    ASSERT_EQ(q1("SELECT count(*) FROM record_multi"), 5);
+    ASSERT_EQ(q1("SELECT count(*) FROM g_exploitation"), 5);
+    ASSERT_EQ(q1("SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    /* checks on again after the commit: a dangling reference is refused */
+    ASSERT_EQ(store_record_add(s, 999, a, &r, 0, &id), SP_EDB);
+    ASSERT_CONTAINS(store_errmsg(s), "FOREIGN KEY");
+    /* and deletes cascade again */
+    ASSERT_EQ(store_record_delete_case(s, a, "C1", &del), SP_OK);
+    ASSERT_EQ(del, 5);
+    ASSERT_EQ(q1("SELECT count(*) FROM record_multi"), 0);
+
+    /* rolled back: nothing stays, and the checks are on again */
+    ASSERT_EQ(store_begin_bulk(s), SP_OK);
+    long long sb = new_sub(s, a, "2");
+    ASSERT_EQ(store_record_add(s, sb, a, &r, 0, &id), SP_OK);
+    ASSERT_EQ(store_rollback(s), SP_OK);
+    ASSERT_EQ(store_record_count(s), 0);
+    ASSERT_EQ(store_record_add(s, 999, a, &r, 0, &id), SP_EDB);
+    ASSERT_CONTAINS(store_errmsg(s), "FOREIGN KEY");
+
+    /* not inside another transaction */
+    ASSERT_EQ(store_begin(s), SP_OK);
+    ASSERT_EQ(store_begin_bulk(s), SP_EUSAGE);
+    ASSERT_EQ(store_rollback(s), SP_OK);
+    record_free(&r);
+    finish(s);
+}
+
 /* A copy of the embedded codebook with a field, a multiple field and a
  * group sub-field added; caller frees. */
 static char *grown_codebook(size_t *len)
@@ -1224,6 +1275,6 @@ TEST(store_cube_threshold)
 
 TEST_LIST(store_create_reopen_migrate, store_open_errors, store_orgs, store_submissions,
           store_record_roundtrip_hostile, store_group_empty_rows, store_filters_scan,
-          store_scan_values_and_stop, store_counts, store_replace_and_rollback,
+          store_scan_values_and_stop, store_counts, store_replace_and_rollback, store_bulk_adds,
           store_codebook_grows, store_scan_large_constant, store_cube_matches_sql,
           store_cube_generation, store_cube_threads, store_cube_threshold)
