@@ -481,11 +481,19 @@ static int add_sheet(xlsxw *w, zip_t *za, FILE **f, size_t n)
     rewind(*f);          /* libzip 1.7 reads from where the FILE stands */
     zip_source_t *src = zip_source_filep(za, *f, 0, XW_TO_END);
     if (src) *f = NULL;
-    if (!src || zip_file_add(za, part, src, ZIP_FL_ENC_UTF_8) < 0) {
+    zip_int64_t idx = src ? zip_file_add(za, part, src, ZIP_FL_ENC_UTF_8) : -1;
+    if (idx < 0) {
         if (src) zip_source_free(src);
         return xw_fail(w, SP_EIO, "xlsx-write", "cannot assemble the workbook: %s",
                        zip_strerror(za));
     }
+    /* deflate level 3, the last of zlib's fast levels: the default (6)
+     * made a whole-hub export spend most of its time compressing. 300,000
+     * demo records: 4.3 s and 36 MB against 19.7 s and 30 MB (level 1:
+     * 4.1 s, 41 MB) */
+    if (zip_set_file_compression(za, (zip_uint64_t)idx, ZIP_CM_DEFLATE, 3) < 0)
+        return xw_fail(w, SP_EIO, "xlsx-write", "cannot assemble the workbook: %s",
+                       zip_strerror(za));
     return SP_OK;
 }
 
