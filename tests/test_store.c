@@ -714,16 +714,23 @@ TEST(store_counts)
     finish(s);
 }
 
+/* Case C1: one multiple value (control_means) and one exploitation row,
+ * so that adding and deleting it touch record, record_multi and a group. */
+static void case_c1(sp_record *r)
+{
+    record_init(r, cb);
+    set(r, "case_ref", "C1");
+    set(r, "control_means", "threats");
+    gset(r, "exploitation", 0, "country", "MM");
+}
+
 TEST(store_replace_and_rollback)
 {
     sp_store *s = open_new();
     long long a = new_org(s, "A", NULL), b = new_org(s, "B", NULL);
     long long sa = new_sub(s, a, "1"), sb = new_sub(s, b, "2"), id, del = -1;
     sp_record r;
-    record_init(&r, cb);
-    set(&r, "case_ref", "C1");
-    set(&r, "control_means", "threats");
-    gset(&r, "exploitation", 0, "country", "MM");
+    case_c1(&r);
     ASSERT_EQ(store_begin(s), SP_OK);
     ASSERT_EQ(store_record_add(s, sa, a, &r, 0, &id), SP_OK);
     ASSERT_EQ(store_record_add(s, sa, a, &r, 0, &id), SP_OK);
@@ -769,10 +776,7 @@ TEST(store_bulk_adds)
     sp_store *s = open_new();
     long long a = new_org(s, "A", NULL), id = 0, del = -1;
     sp_record r;
-    record_init(&r, cb);
-    set(&r, "case_ref", "C1");
-    set(&r, "control_means", "threats");
-    gset(&r, "exploitation", 0, "country", "MM");
+    case_c1(&r);
 
     ASSERT_EQ(store_begin_bulk(s), SP_OK);
     ASSERT_EQ(store_begin_bulk(s), SP_EUSAGE);            /* one at a time */
