@@ -642,12 +642,11 @@ int store_begin(sp_store *s)
  * on again as soon as it ends, whichever way (bulk_end) */
 int store_begin_bulk(sp_store *s)
 {
-    s->dirty = 0;
     if (!sqlite3_get_autocommit(s->db)) return usage(s, SP_EUSAGE, "a transaction is already open%s", "");
     int rc = exec(s, "PRAGMA foreign_keys = OFF");
     if (rc) return rc;
     s->bulk = 1;
-    if ((rc = exec(s, "BEGIN IMMEDIATE"))) {
+    if ((rc = store_begin(s))) {
         s->bulk = 0;
         (void)exec(s, "PRAGMA foreign_keys = ON");
     }

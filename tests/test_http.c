@@ -784,7 +784,6 @@ static long long meta_records(int port, char *etag, size_t ecap)
     return n;
 }
 
-/* A CLI write while the server runs: the same URL shows the new count. */
 /* Adds 25 demo records to the 3000 of db with the CLI while the server
  * runs; returns the count the server shows once it shows 3025 (or after
  * 2.5 s), its ETag in etag. */
@@ -801,6 +800,7 @@ static long long add_and_wait(const char *db, int port, char *etag, size_t ecap)
     return n;
 }
 
+/* A CLI write while the server runs: the same URL shows the new count. */
 TEST(server_invalidation)
 {
     const char *db = hub_copy();
